@@ -1,0 +1,111 @@
+#include "lsm/block.h"
+
+#include "lsm/coding.h"
+
+namespace iron::lsm {
+
+namespace {
+
+// Decodes one varint32 from [p, limit); nullptr if it does not fit.
+const char* DecodeVarint32(const char* p, const char* limit, uint32_t* v) {
+  uint32_t result = 0;
+  for (uint32_t shift = 0; shift <= 28 && p < limit; shift += 7) {
+    uint32_t byte = static_cast<unsigned char>(*p++);
+    result |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+BlockIter::BlockIter(std::string_view contents, BlockComparator cmp, const std::string* context)
+    : cmp_(cmp), context_(context) {
+  if (contents.size() < 4) {
+    SetCorrupt("block too short");
+    return;
+  }
+  num_restarts_ = DecodeFixed32(contents.data() + contents.size() - 4);
+  uint64_t max_restarts = (contents.size() - 4) / 4;
+  if (num_restarts_ == 0 || num_restarts_ > max_restarts) {
+    SetCorrupt("bad restart count");
+    return;
+  }
+  data_ = contents.data();
+  restarts_ = static_cast<uint32_t>(contents.size() - 4 - 4 * uint64_t{num_restarts_});
+}
+
+void BlockIter::SetCorrupt(const char* what) {
+  valid_ = false;
+  if (status_.ok()) {
+    status_ = Status::Corruption((context_ != nullptr ? *context_ + ": " : std::string()) + what);
+  }
+  data_ = nullptr;  // no further decoding
+}
+
+uint32_t BlockIter::RestartPoint(uint32_t i) const {
+  return DecodeFixed32(data_ + restarts_ + 4 * i);
+}
+
+bool BlockIter::ParseEntryAt(uint32_t offset) {
+  const char* limit = data_ + restarts_;
+  const char* p = data_ + offset;
+  uint32_t shared, non_shared, value_len;
+  if (offset >= restarts_ || (p = DecodeVarint32(p, limit, &shared)) == nullptr ||
+      (p = DecodeVarint32(p, limit, &non_shared)) == nullptr ||
+      (p = DecodeVarint32(p, limit, &value_len)) == nullptr ||
+      static_cast<uint64_t>(limit - p) < uint64_t{non_shared} + value_len ||
+      shared > key_.size()) {
+    SetCorrupt("bad block entry");
+    return false;
+  }
+  key_.resize(shared);
+  key_.append(p, non_shared);
+  value_ = std::string_view(p + non_shared, value_len);
+  current_ = offset;
+  next_ = static_cast<uint32_t>(p + non_shared + value_len - data_);
+  valid_ = true;
+  return true;
+}
+
+void BlockIter::SeekToFirst() {
+  valid_ = false;
+  if (data_ == nullptr) return;
+  key_.clear();
+  if (restarts_ == 0) return;  // empty block
+  ParseEntryAt(RestartPoint(0));
+}
+
+void BlockIter::Next() {
+  if (!valid_) return;
+  if (next_ >= restarts_) {
+    valid_ = false;
+    return;
+  }
+  ParseEntryAt(next_);
+}
+
+void BlockIter::Seek(std::string_view target) {
+  valid_ = false;
+  if (data_ == nullptr || restarts_ == 0) return;
+  // Binary search for the last restart point whose key is < target.
+  uint32_t left = 0, right = num_restarts_ - 1;
+  while (left < right) {
+    uint32_t mid = (left + right + 1) / 2;
+    key_.clear();
+    if (!ParseEntryAt(RestartPoint(mid))) return;
+    if (cmp_(key_, target) < 0) {
+      left = mid;
+    } else {
+      right = mid - 1;
+    }
+  }
+  key_.clear();
+  if (!ParseEntryAt(RestartPoint(left))) return;
+  while (valid_ && cmp_(key_, target) < 0) Next();
+}
+
+}  // namespace iron::lsm

@@ -1,0 +1,993 @@
+#include "lsm/db_impl.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "lsm/db_iter.h"
+#include "lsm/filename.h"
+#include "lsm/merging_iterator.h"
+#include "lsm/table_output.h"
+#include "lsm/wal_reader.h"
+#include "lsm/write_batch_internal.h"
+
+namespace iron::lsm {
+
+namespace {
+
+constexpr size_t kMaxGroupBytes = 1 << 20;
+constexpr size_t kSmallBatchBytes = 128 << 10;
+
+Status ValidateOptions(const Options& o) {
+  if (o.write_buffer_size < (64 << 10)) {
+    return Status::InvalidArgument("write_buffer_size must be at least 64 KiB");
+  }
+  if (o.num_levels < 2 || o.num_levels > 20) {
+    return Status::InvalidArgument("num_levels must be between 2 and 20");
+  }
+  if (o.block_size < 256 || o.block_restart_interval < 1 || o.bloom_bits_per_key < 0) {
+    return Status::InvalidArgument("block_size >= 256, block_restart_interval >= 1 required");
+  }
+  if (o.level0_compaction_trigger < 1 || o.level0_slowdown_trigger < o.level0_compaction_trigger ||
+      o.level0_stop_trigger < o.level0_slowdown_trigger) {
+    return Status::InvalidArgument(
+        "level-0 triggers must satisfy 1 <= compaction <= slowdown <= stop");
+  }
+  if (o.target_file_size == 0 || o.max_bytes_for_level_base == 0 ||
+      o.level_size_multiplier < 2) {
+    return Status::InvalidArgument("table and level sizes must be positive");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+struct DBImpl::Writer {
+  WriteBatch* batch = nullptr;  // nullptr: only a sync (or a forced MemTable switch)
+  bool sync = false;
+  bool force_switch = false;
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+class DBImpl::SnapshotImpl final : public Snapshot {
+ public:
+  SnapshotImpl(DBImpl* db, std::multiset<SequenceNumber>::iterator it)
+      : db_(db), it_(it), sequence_(*it) {}
+  ~SnapshotImpl() override {
+    std::lock_guard<std::mutex> lock(db_->mu_);
+    db_->snapshots_.erase(it_);
+  }
+  uint64_t sequence() const override { return sequence_; }
+
+ private:
+  DBImpl* const db_;
+  const std::multiset<SequenceNumber>::iterator it_;
+  const SequenceNumber sequence_;
+};
+
+DBImpl::DBImpl(const Options& options, std::string dir)
+    : options_(options),
+      dir_(std::move(dir)),
+      env_(options.env != nullptr ? options.env : Env::Default()),
+      info_log_(options.info_log),
+      level_stats_(std::max(options.num_levels, 1)) {}
+
+DBImpl::~DBImpl() {
+  Status s = Close();
+  if (!s.ok()) Log("close: " + s.ToString());
+}
+
+void DBImpl::Log(const std::string& line) {
+  if (info_log_) info_log_->Log(line);
+}
+
+// ------------------------------------------------------------------ Open
+
+Status DBImpl::Open() {
+  IRON_RETURN_IF_ERROR(ValidateOptions(options_));
+  IRON_RETURN_IF_ERROR(env_->CreateDir(dir_));
+  IRON_RETURN_IF_ERROR(env_->LockFile(LockFileName(dir_), &lock_file_));
+  if (!info_log_) {
+    std::unique_ptr<Logger> logger;
+    if (env_->NewLogger(InfoLogFileName(dir_), &logger).ok()) info_log_ = std::move(logger);
+  }
+
+  std::unique_lock<std::mutex> lock(mu_);
+  versions_ = std::make_unique<VersionSet>(dir_, options_, env_, info_log_.get());
+  VersionEdit edit;
+  Status s = Recover(&edit, lock);
+  if (s.ok()) {
+    mem_ = std::make_shared<MemTable>();
+    s = NewWal(lock);
+    mem_log_number_ = wal_number_;
+  }
+  if (s.ok()) s = versions_->WriteSnapshotManifest();
+  if (s.ok()) {
+    edit.SetLogNumber(mem_log_number_);
+    s = versions_->LogAndApply(&edit, lock);
+  }
+  pending_outputs_.clear();
+  if (!s.ok()) {
+    if (wal_) wal_->Close();
+    wal_.reset();
+    lock.unlock();
+    lock_file_.reset();
+    return s;
+  }
+  RemoveObsoleteFiles(lock);
+  Log("opened " + dir_ + " at sequence " + std::to_string(versions_->last_sequence()));
+  opened_ = true;
+  flush_thread_ = std::thread([this] { FlushThread(); });
+  compaction_thread_ = std::thread([this] { CompactionThread(); });
+  bg_cv_.notify_all();
+  return Status::OK();
+}
+
+Status DBImpl::Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
+  Status s = versions_->Recover();
+  std::vector<std::string> children;
+  IRON_RETURN_IF_ERROR(env_->GetChildren(dir_, &children));
+  if (s.IsNotFound()) {
+    for (const auto& name : children) {
+      uint64_t number;
+      FileType type;
+      if (ParseFileName(name, &number, &type) &&
+          (type == FileType::kLog || type == FileType::kTable || type == FileType::kManifest)) {
+        return Status::Corruption(dir_ + ": CURRENT is missing but the directory holds " +
+                                  "database files (" + name +
+                                  "); refusing to start an empty database over them");
+      }
+    }
+    if (!options_.create_if_missing) {
+      return Status::InvalidArgument(dir_ + ": no database here (create_if_missing is off)");
+    }
+  } else if (!s.ok()) {
+    return s;
+  } else if (options_.error_if_exists) {
+    return Status::InvalidArgument(dir_ + ": a database already exists (error_if_exists)");
+  }
+
+  // Every WAL at or after the manifest's log number holds writes that no
+  // table has; replay them in order.
+  std::vector<uint64_t> logs;
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    versions_->MarkFileNumberUsed(number);
+    if (type == FileType::kLog && number >= versions_->log_number()) logs.push_back(number);
+  }
+  std::sort(logs.begin(), logs.end());
+  SequenceNumber max_sequence = versions_->last_sequence();
+  auto mem = std::make_shared<MemTable>();
+  for (uint64_t number : logs) {
+    IRON_RETURN_IF_ERROR(ReplayLog(number, &mem, edit, &max_sequence, lock));
+  }
+  if (!mem->Empty()) IRON_RETURN_IF_ERROR(WriteLevel0Table(mem, edit, lock));
+  versions_->SetLastSequence(max_sequence);
+  return Status::OK();
+}
+
+Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
+                         SequenceNumber* max_sequence, std::unique_lock<std::mutex>& lock) {
+  std::string name = LogFileName(dir_, number);
+  struct Reporter : WalReader::Reporter {
+    DBImpl* db;
+    std::string name;
+    void Dropped(uint64_t bytes, const Status& reason) override {
+      db->Log("WARNING: " + name + ": dropped " + std::to_string(bytes) +
+              " bytes at recovery: " + reason.ToString());
+    }
+  } reporter;
+  reporter.db = this;
+  reporter.name = name;
+
+  std::unique_ptr<SequentialFile> file;
+  IRON_RETURN_IF_ERROR(env_->NewSequentialFile(name, &file));
+  WalReader reader(std::move(file), name, &reporter);
+  std::string record;
+  WriteBatch batch;
+  uint64_t batches = 0;
+  while (reader.ReadRecord(&record)) {
+    Status s = WriteBatchInternal::SetContents(&batch, record);
+    if (s.ok()) s = WriteBatchInternal::InsertInto(batch, mem->get());
+    if (!s.ok()) {
+      // The checksum matched, so this is a bug or deliberate damage; the
+      // records after it are still applied in order.
+      Log("WARNING: " + name + ": skipping an unreadable batch: " + s.ToString());
+      continue;
+    }
+    ++batches;
+    SequenceNumber last = WriteBatchInternal::Sequence(batch) + batch.Count() - 1;
+    if (batch.Count() > 0) *max_sequence = std::max(*max_sequence, last);
+    if ((*mem)->ApproximateMemoryUsage() > options_.write_buffer_size) {
+      IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
+      *mem = std::make_shared<MemTable>();
+    }
+  }
+  Log("replayed " + name + ": " + std::to_string(batches) + " batches");
+  return Status::OK();
+}
+
+// Starts a new WAL file; the old one (if any) is synced and closed, so a
+// later Sync() that syncs only the new WAL still covers every write.
+Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
+  uint64_t number = versions_->NewFileNumber();
+  std::string name = LogFileName(dir_, number);
+  lock.unlock();
+  std::unique_ptr<WritableFile> file;
+  Status s = env_->NewWritableFile(name, &file);
+  // The new file's directory entry must be durable before a synced write
+  // in it is acknowledged.
+  if (s.ok()) s = env_->SyncDir(dir_);
+  Status old;
+  if (s.ok() && wal_) {
+    old = wal_->Sync();
+    Status c = wal_->Close();
+    if (old.ok()) old = c;
+  }
+  lock.lock();
+  if (!old.ok()) {
+    RecordPermanentError(old);
+    return old;
+  }
+  if (!s.ok()) {
+    if (file) env_->RemoveFile(name);
+    return s;
+  }
+  wal_ = std::make_unique<WalWriter>(std::move(file));
+  wal_number_ = number;
+  wal_needs_roll_ = false;
+  return Status::OK();
+}
+
+// ------------------------------------------------------------------ Writes
+
+Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(options, &batch);
+}
+
+Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(options, &batch);
+}
+
+Status DBImpl::DeleteRange(const WriteOptions& options, std::string_view begin,
+                           std::string_view end) {
+  WriteBatch batch;
+  batch.DeleteRange(begin, end);
+  return Write(options, &batch);
+}
+
+Status DBImpl::Sync() { return WriteImpl(WriteOptions{.sync = true}, nullptr, false); }
+
+Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
+  if (batch == nullptr) return Status::InvalidArgument("Write: null batch");
+  return WriteImpl(options, batch, false);
+}
+
+Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_switch) {
+  Writer w;
+  w.batch = batch;
+  w.sync = options.sync;
+  w.force_switch = force_switch;
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!opened_ || shutting_down_) return Status::IOError(dir_ + ": database is closed");
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return w.status;
+
+  // This writer leads a group.
+  Status s = MakeRoomForWrite(lock, force_switch);
+  Writer* last_writer = &w;
+  if (s.ok() && !force_switch) {
+    WriteBatch* group = BuildBatchGroup(&last_writer);
+    uint32_t count = group != nullptr ? group->Count() : 0;
+    SequenceNumber last = versions_->last_sequence();
+    WalWriter* wal = wal_.get();
+    MemTable* mem = mem_.get();
+    bool sync = w.sync;
+    if (count > 0) WriteBatchInternal::SetSequence(group, last + 1);
+
+    lock.unlock();
+    bool sync_failed = false;
+    if (count > 0) s = wal->AddRecord(WriteBatchInternal::Contents(*group));
+    if (s.ok() && sync) {
+      s = wal->Sync();
+      sync_failed = !s.ok();
+    }
+    if (s.ok() && count > 0) s = WriteBatchInternal::InsertInto(*group, mem);
+    lock.lock();
+
+    if (count > 0) {
+      // The sequence numbers are spent even on failure: a record that did
+      // reach the WAL must never share them with a later one.
+      versions_->SetLastSequence(last + count);
+      ++write_groups_;
+      wal_bytes_ += WriteBatchInternal::ByteSize(*group);
+    }
+    if (sync && !sync_failed) ++wal_syncs_;
+    if (sync_failed) {
+      RecordPermanentError(s);
+    } else if (!s.ok()) {
+      wal_needs_roll_ = true;  // the WAL may end in a partial record
+    }
+    if (group == &group_batch_) group_batch_.Clear();
+  }
+
+  for (;;) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready->batch != nullptr) {
+      ++writes_;
+      user_bytes_ += WriteBatchInternal::ByteSize(*ready->batch) - WriteBatchInternal::kHeaderSize;
+    }
+    if (ready != &w) {
+      ready->status = s;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) {
+    writers_.front()->cv.notify_one();
+  } else {
+    bg_cv_.notify_all();  // Close waits for the queue to drain
+  }
+  return s;
+}
+
+WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
+  Writer* first = writers_.front();
+  WriteBatch* result = first->batch;
+  size_t size = result != nullptr ? WriteBatchInternal::ByteSize(*result) : 0;
+  // A small write is not held up behind a large group.
+  size_t max_size = size <= kSmallBatchBytes ? size + kSmallBatchBytes : kMaxGroupBytes;
+  *last_writer = first;
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* w = *it;
+    if (w->force_switch) break;
+    if (w->sync && !first->sync) break;  // a non-syncing leader cannot carry it
+    if (w->batch != nullptr) {
+      size += WriteBatchInternal::ByteSize(*w->batch);
+      if (size > max_size) break;
+      if (result == nullptr) {
+        result = w->batch;
+      } else {
+        if (result != &group_batch_) {
+          group_batch_.Clear();
+          group_batch_.Append(*result);
+          result = &group_batch_;
+        }
+        group_batch_.Append(*w->batch);
+      }
+    }
+    *last_writer = w;
+  }
+  return result;
+}
+
+void DBImpl::RecordPermanentError(const Status& s) {
+  if (permanent_error_.ok()) {
+    permanent_error_ = s;
+    Log("ERROR: WAL sync failed; the database is now read-only: " + s.ToString());
+    bg_cv_.notify_all();
+  }
+}
+
+Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
+  bool allow_delay = !force;
+  for (;;) {
+    if (!permanent_error_.ok()) return permanent_error_;
+    if (wal_needs_roll_) {
+      IRON_RETURN_IF_ERROR(NewWal(lock));
+      continue;
+    }
+    size_t l0 = versions_->current()->files(0).size();
+    if (allow_delay && l0 >= static_cast<size_t>(options_.level0_slowdown_trigger)) {
+      // Level 0 is crowded: give compaction a millisecond of every write
+      // rather than stopping writes outright later.
+      uint64_t start = env_->NowMicros();
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
+      stall_micros_ += env_->NowMicros() - start;
+      ++stalls_;
+      allow_delay = false;
+      continue;
+    }
+    if (force && mem_->Empty()) return Status::OK();
+    if (!force && mem_->ApproximateMemoryUsage() < options_.write_buffer_size) {
+      return Status::OK();
+    }
+    bool full_l0 = l0 >= static_cast<size_t>(options_.level0_stop_trigger);
+    if (imm_ || full_l0) {
+      // Waiting is bounded by background progress; when that progress is
+      // failing, the writer hears why instead of waiting forever.
+      if (imm_ && !flush_error_.ok()) return flush_error_;
+      if (full_l0 && !compaction_error_.ok()) return compaction_error_;
+      if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
+      uint64_t start = env_->NowMicros();
+      bg_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      stall_micros_ += env_->NowMicros() - start;
+      ++stalls_;
+      continue;
+    }
+    IRON_RETURN_IF_ERROR(NewWal(lock));
+    imm_ = std::move(mem_);
+    mem_ = std::make_shared<MemTable>();
+    mem_log_number_ = wal_number_;
+    force = false;
+    bg_cv_.notify_all();
+  }
+}
+
+// ------------------------------------------------------------------ Reads
+
+SequenceNumber DBImpl::SmallestSnapshot() const {
+  return snapshots_.empty() ? versions_->last_sequence() : *snapshots_.begin();
+}
+
+void DBImpl::NoteTableReads(uint64_t reads) {
+  uint64_t budget = std::max<uint64_t>(1, options_.max_resident_table_bytes / options_.block_size);
+  if (table_reads_since_trim_.fetch_add(reads, std::memory_order_relaxed) + reads < budget) return;
+  if (table_reads_since_trim_.exchange(0) < budget) return;  // another thread trims
+  std::shared_ptr<const Version> v;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!versions_) return;
+    v = versions_->current();
+  }
+  for (int level = 0; level < v->num_levels(); ++level) {
+    for (const auto& f : v->files(level)) f->table->DropResident();
+  }
+}
+
+Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {
+  std::shared_ptr<MemTable> mem, imm;
+  std::shared_ptr<const Version> version;
+  SequenceNumber snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!opened_ || closed_) return Status::IOError(dir_ + ": database is closed");
+    snapshot = options.snapshot != nullptr ? options.snapshot->sequence()
+                                           : versions_->last_sequence();
+    mem = mem_;
+    imm = imm_;
+    version = versions_->current();
+  }
+  LookupKey lkey(key, snapshot);
+  SequenceNumber max_tombstone = 0;
+  for (const MemTable* m : {mem.get(), imm.get()}) {
+    if (m == nullptr) continue;
+    if (m->HasRangeTombstones()) {
+      max_tombstone = std::max(max_tombstone, m->MaxCoveringTombstone(key, snapshot));
+    }
+    MemTable::LookupResult r = m->Get(lkey);
+    if (r.found) {
+      if (r.sequence < max_tombstone || r.type != ValueType::kValue) {
+        return Status::NotFound("");
+      }
+      value->assign(r.value);
+      return Status::OK();
+    }
+    if (max_tombstone != 0) return Status::NotFound("");
+  }
+  bool found = false;
+  VersionGetStats stats;
+  Status s = version->Get(lkey, value, &found, &max_tombstone, &stats);
+  if (stats.bloom_checked != 0) {
+    bloom_checked_.fetch_add(stats.bloom_checked, std::memory_order_relaxed);
+    bloom_useful_.fetch_add(stats.bloom_useful, std::memory_order_relaxed);
+  }
+  if (stats.tables_read > stats.bloom_useful) NoteTableReads(stats.tables_read - stats.bloom_useful);
+  if (!s.ok()) return s;
+  return found ? Status::OK() : Status::NotFound("");
+}
+
+std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
+  DBIterParams p;
+  std::shared_ptr<MemTable> mem, imm;
+  std::shared_ptr<const Version> version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!opened_ || closed_) {
+      return NewEmptyIterator(Status::IOError(dir_ + ": database is closed"));
+    }
+    p.snapshot = options.snapshot != nullptr ? options.snapshot->sequence()
+                                             : versions_->last_sequence();
+    mem = mem_;
+    imm = imm_;
+    version = versions_->current();
+  }
+  p.lower_bound = options.lower_bound;
+  p.upper_bound = options.upper_bound;
+  const std::string* lower = options.lower_bound ? &*options.lower_bound : nullptr;
+  const std::string* upper = options.upper_bound ? &*options.upper_bound : nullptr;
+  std::vector<std::unique_ptr<Iterator>> children;
+  for (const auto& m : {mem, imm}) {
+    if (!m) continue;
+    children.push_back(m->NewIterator());
+    if (m->HasRangeTombstones()) {
+      if (auto t = m->RangeTombstonesIn(lower, upper)) p.tombstones.push_back(std::move(t));
+    }
+  }
+  version->AddIterators(lower, upper, &children, &p.tombstones);
+  p.internal = NewMergingIterator(std::move(children));
+  p.pins = {mem, imm, version};
+  p.on_entries_read = [this](uint64_t entries) { NoteTableReads(entries / 32 + 1); };
+  return NewDBIterator(std::move(p));
+}
+
+std::shared_ptr<const Snapshot> DBImpl::GetSnapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = snapshots_.insert(versions_ ? versions_->last_sequence() : 0);
+  return std::make_shared<SnapshotImpl>(this, it);
+}
+
+// ------------------------------------------------------------------ Flush
+
+Status DBImpl::Flush() {
+  IRON_RETURN_IF_ERROR(WriteImpl(WriteOptions{}, nullptr, /*force_switch=*/true));
+  std::unique_lock<std::mutex> lock(mu_);
+  std::shared_ptr<MemTable> target = imm_;
+  bg_cv_.wait(lock, [&] {
+    return imm_ != target || !target || !flush_error_.ok() || shutting_down_;
+  });
+  if (imm_ == target && target) {
+    return !flush_error_.ok() ? flush_error_ : Status::IOError(dir_ + ": database is closing");
+  }
+  return Status::OK();
+}
+
+uint64_t DBImpl::NewOutputFileNumber() {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t n = versions_->NewFileNumber();
+  pending_outputs_.insert(n);
+  return n;
+}
+
+Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit,
+                                std::unique_lock<std::mutex>& lock) {
+  uint64_t start = env_->NowMicros();
+  SequenceNumber smallest_snapshot = SmallestSnapshot();
+  lock.unlock();
+
+  std::vector<RangeTombstone> tombstones;
+  if (mem->HasRangeTombstones()) {
+    if (auto t = mem->RangeTombstonesIn(nullptr, nullptr)) tombstones = t->tombstones();
+  }
+  TableOutput out(options_, env_, dir_, UINT64_MAX, [this] { return NewOutputFileNumber(); },
+                  std::move(tombstones));
+  std::unique_ptr<Iterator> it = mem->NewIterator();
+  Status s;
+  std::string current_key;
+  bool has_current = false;
+  SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
+  for (it->SeekToFirst(); s.ok() && it->Valid(); it->Next()) {
+    std::string_view user_key = ExtractUserKey(it->key());
+    if (!has_current || user_key != current_key) {
+      current_key.assign(user_key);
+      has_current = true;
+      last_sequence_for_key = kMaxSequenceNumber;
+    }
+    // An older entry that every reader sees shadowed is not worth a write.
+    bool hidden = last_sequence_for_key <= smallest_snapshot;
+    last_sequence_for_key = ExtractSequence(it->key());
+    if (!hidden) s = out.Add(it->key(), it->value());
+  }
+  if (s.ok()) s = it->status();
+  if (s.ok()) s = out.Finish();
+  if (!s.ok()) out.Abandon();
+  uint64_t bytes = out.bytes_written();
+
+  lock.lock();
+  if (s.ok()) {
+    for (const auto& f : out.files()) edit->AddFile(0, f);
+    CompactionStats& st = level_stats_[0];
+    ++st.count;
+    st.bytes_written += bytes;
+    st.micros += env_->NowMicros() - start;
+  }
+  return s;
+}
+
+Status DBImpl::FlushImmutable(std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<MemTable> imm = imm_;
+  VersionEdit edit;
+  Status s = WriteLevel0Table(imm, &edit, lock);
+  if (s.ok()) {
+    // Every WAL before the one the live MemTable started in is now in tables.
+    edit.SetLogNumber(mem_log_number_);
+    s = versions_->LogAndApply(&edit, lock);
+  }
+  for (const auto& [level, f] : edit.new_files()) pending_outputs_.erase(f.number);
+  if (!s.ok()) {
+    RemoveObsoleteFiles(lock);
+    return s;
+  }
+  imm_.reset();
+  ++flushes_done_;
+  RemoveObsoleteFiles(lock);
+  return Status::OK();
+}
+
+void DBImpl::FlushThread() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    bg_cv_.wait(lock, [&] { return shutting_down_ || imm_; });
+    // Writes are in the WAL, so closing need not wait for a flush.
+    if (shutting_down_) break;
+    Status s = FlushImmutable(lock);
+    if (s.ok()) {
+      flush_error_ = Status::OK();
+      bg_cv_.notify_all();
+      continue;
+    }
+    Log("ERROR: flush failed (retrying in 1 s): " + s.ToString());
+    flush_error_ = s;
+    bg_cv_.notify_all();
+    bg_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return shutting_down_; });
+  }
+}
+
+// ------------------------------------------------------------------ Compaction
+
+void DBImpl::CompactionThread() {
+  std::unique_lock<std::mutex> lock(mu_);
+  int failures = 0;
+  for (;;) {
+    bg_cv_.wait(lock, [&] {
+      return shutting_down_ ||
+             (!compacting_ && permanent_error_.ok() && versions_->MaxScore() >= 1.0);
+    });
+    if (shutting_down_) break;
+    std::unique_ptr<Compaction> c = versions_->PickCompaction();
+    if (!c) continue;
+    compacting_ = true;
+    Status s = RunCompaction(c.get(), lock);
+    compacting_ = false;
+    bg_cv_.notify_all();
+    if (s.ok() || shutting_down_) {
+      failures = 0;
+      compaction_error_ = Status::OK();
+      continue;
+    }
+    compaction_error_ = s;
+    ++failures;
+    auto backoff = std::chrono::seconds(std::min(60, 1 << std::min(failures, 6)));
+    Log("ERROR: compaction failed (retrying in " + std::to_string(backoff.count()) +
+        " s): " + s.ToString());
+    bg_cv_.wait_for(lock, backoff, [&] { return shutting_down_; });
+  }
+}
+
+Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) {
+  uint64_t start = env_->NowMicros();
+  VersionEdit edit;
+  for (int which = 0; which < 2; ++which) {
+    for (const auto& f : c->inputs[which]) edit.RemoveFile(c->level + which, f->meta.number);
+  }
+  CompactionStats& st = level_stats_[c->output_level()];
+  if (c->trivial_move) {
+    // Nothing below overlaps: the tables move down unchanged.
+    for (const auto& f : c->inputs[0]) edit.AddFile(c->output_level(), f->meta);
+    Status s = versions_->LogAndApply(&edit, lock);
+    if (s.ok()) ++st.count;
+    return s;
+  }
+
+  SequenceNumber smallest_snapshot = SmallestSnapshot();
+  std::vector<FileMetaData> outputs;
+  uint64_t bytes_written = 0;
+  lock.unlock();
+  Status s = MergeCompactionInputs(*c, smallest_snapshot, &outputs, &bytes_written);
+  lock.lock();
+  if (s.ok()) {
+    for (const auto& f : outputs) edit.AddFile(c->output_level(), f);
+    s = versions_->LogAndApply(&edit, lock);
+  }
+  for (const auto& f : outputs) pending_outputs_.erase(f.number);
+  if (s.ok()) {
+    ++st.count;
+    st.bytes_read += c->InputBytes();
+    st.bytes_written += bytes_written;
+    st.micros += env_->NowMicros() - start;
+  }
+  // The inputs' version must not count as a reader of the inputs' files.
+  c->version.reset();
+  RemoveObsoleteFiles(lock);
+  return s;
+}
+
+namespace {
+
+// Answers "does any level below the output hold this user key's range?"
+// for keys visited in ascending order, in amortized O(1) per key.
+class DeeperLevelCursor {
+ public:
+  DeeperLevelCursor(const Version& v, int output_level)
+      : v_(v), first_(output_level + 1), pos_(v.num_levels(), 0) {}
+
+  bool MayHold(std::string_view user_key) {
+    for (int level = first_; level < v_.num_levels(); ++level) {
+      const auto& files = v_.files(level);
+      size_t& p = pos_[level];
+      while (p < files.size() && files[p]->largest_user_key() < user_key) ++p;
+      if (p < files.size() && files[p]->smallest_user_key() <= user_key) return true;
+    }
+    return false;
+  }
+
+ private:
+  const Version& v_;
+  const int first_;
+  std::vector<size_t> pos_;
+};
+
+}  // namespace
+
+Status DBImpl::MergeCompactionInputs(const Compaction& c, SequenceNumber smallest_snapshot,
+                                     std::vector<FileMetaData>* outputs,
+                                     uint64_t* bytes_written) {
+  std::vector<std::unique_ptr<Iterator>> children;
+  std::vector<RangeTombstone> tombstones;
+  std::vector<std::shared_ptr<Table>> tables;
+  for (const auto& level : c.inputs) {
+    for (const auto& f : level) {
+      children.push_back(f->table->NewIterator());
+      tables.push_back(f->table);
+      const RangeTombstonesPtr& t = f->table->range_tombstones();
+      if (t) tombstones.insert(tombstones.end(), t->tombstones().begin(), t->tombstones().end());
+    }
+  }
+  std::sort(tombstones.begin(), tombstones.end(), [](const auto& a, const auto& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.sequence > b.sequence;
+  });
+  FragmentedRangeTombstones covering(tombstones);
+  // A tombstone every reader sees, over a range nothing deeper holds, has
+  // done its work here and is dropped with what it covered.
+  std::vector<RangeTombstone> kept;
+  for (auto& t : tombstones) {
+    if (t.sequence <= smallest_snapshot &&
+        !c.version->DeeperLevelsOverlap(c.output_level(), t.begin, t.end)) {
+      continue;
+    }
+    kept.push_back(std::move(t));
+  }
+
+  TableOutput out(options_, env_, dir_, options_.target_file_size,
+                  [this] { return NewOutputFileNumber(); }, std::move(kept));
+  DeeperLevelCursor deeper(*c.version, c.output_level());
+  std::unique_ptr<Iterator> it = NewMergingIterator(std::move(children));
+  Status s;
+  std::string current_key;
+  bool has_current = false;
+  SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
+  uint64_t entries = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if ((++entries & 0xFFFF) == 0) {
+      if (stop_requested_.load(std::memory_order_relaxed)) {
+        s = Status::IOError(dir_ + ": compaction interrupted by close");
+        break;
+      }
+      // Input pages already merged need not stay in this process.
+      for (const auto& t : tables) t->DropResident();
+    }
+    ParsedInternalKey k;
+    if (!ParseInternalKey(it->key(), &k)) {
+      s = Status::Corruption(dir_ + ": malformed internal key during compaction");
+      break;
+    }
+    if (!has_current || k.user_key != current_key) {
+      current_key.assign(k.user_key);
+      has_current = true;
+      last_sequence_for_key = kMaxSequenceNumber;
+    }
+    bool drop = false;
+    if (last_sequence_for_key <= smallest_snapshot) {
+      drop = true;  // shadowed by a newer entry of the key that every reader sees
+    } else if (k.type == ValueType::kDeletion && k.sequence <= smallest_snapshot &&
+               !deeper.MayHold(k.user_key)) {
+      drop = true;  // nothing older remains for the deletion to hide
+    } else if (!covering.empty() &&
+               covering.Covers(k.user_key, k.sequence, smallest_snapshot)) {
+      drop = true;  // deleted by a range tombstone every reader sees
+    }
+    last_sequence_for_key = k.sequence;
+    if (!drop) {
+      s = out.Add(it->key(), it->value());
+      if (!s.ok()) break;
+    }
+  }
+  if (s.ok()) s = it->status();
+  if (s.ok()) s = out.Finish();
+  if (!s.ok()) {
+    out.Abandon();
+    return s;
+  }
+  for (const auto& t : tables) t->DropResident();
+  *outputs = out.files();
+  *bytes_written = out.bytes_written();
+  return Status::OK();
+}
+
+Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
+  IRON_RETURN_IF_ERROR(Flush());
+  std::unique_lock<std::mutex> lock(mu_);
+  bg_cv_.wait(lock, [&] { return !compacting_ || shutting_down_; });
+  if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
+  // Holding the compaction slot for the whole pass keeps background
+  // compactions from moving data past a level already visited.
+  compacting_ = true;
+  std::string_view b = begin ? std::string_view(*begin) : std::string_view();
+  std::string_view e = end ? std::string_view(*end) : std::string_view();
+  const std::string_view* bp = begin ? &b : nullptr;
+  const std::string_view* ep = end ? &e : nullptr;
+  const int last = options_.num_levels - 1;
+  Status s;
+  for (int level = 0; s.ok() && level < last; ++level) {
+    std::unique_ptr<Compaction> c = versions_->CompactRangeAt(level, bp, ep);
+    if (level + 1 == last) {
+      // The step into the last level always merges, even with nothing
+      // above: only there do tombstones and what they cover disappear.
+      if (!c) {
+        c = std::make_unique<Compaction>();
+        c->level = level;
+        c->version = versions_->current();
+        c->inputs[1] = c->version->OverlappingFiles(last, bp, ep);
+        if (c->inputs[1].empty()) break;
+      }
+      c->trivial_move = false;
+    }
+    if (c) s = RunCompaction(c.get(), lock);
+  }
+  compacting_ = false;
+  bg_cv_.notify_all();
+  return s;
+}
+
+// ------------------------------------------------------------------ Files
+
+void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
+  std::set<uint64_t> live = pending_outputs_;
+  versions_->AddLiveFiles(&live);
+  const uint64_t log_number = versions_->log_number();
+  const uint64_t manifest_number = versions_->manifest_number();
+  // Numbers handed out after this point belong to files being created now.
+  const uint64_t next_number = versions_->next_file_number();
+  lock.unlock();
+
+  std::vector<std::string> children;
+  if (env_->GetChildren(dir_, &children).ok()) {
+    for (const auto& name : children) {
+      uint64_t number;
+      FileType type;
+      if (!ParseFileName(name, &number, &type) || number >= next_number) continue;
+      bool keep = true;
+      switch (type) {
+        case FileType::kLog:
+          keep = number >= log_number;
+          break;
+        case FileType::kTable:
+          keep = live.count(number) != 0;
+          break;
+        case FileType::kManifest:
+          keep = number >= manifest_number;
+          break;
+        case FileType::kTemp:
+          keep = live.count(number) != 0;
+          break;
+        case FileType::kCurrent:
+        case FileType::kLock:
+        case FileType::kInfoLog:
+          break;
+      }
+      if (!keep) {
+        Status s = env_->RemoveFile(dir_ + "/" + name);
+        if (!s.ok()) Log("could not remove obsolete " + name + ": " + s.ToString());
+      }
+    }
+  }
+  lock.lock();
+}
+
+// ------------------------------------------------------------------ Stats, Close
+
+DBStats DBImpl::GetStats() {
+  DBStats st;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!versions_) return st;
+  auto v = versions_->current();
+  for (int level = 0; level < v->num_levels(); ++level) {
+    LevelStats ls;
+    ls.files = static_cast<int>(v->files(level).size());
+    ls.bytes = v->LevelBytes(level);
+    const CompactionStats& cs = level_stats_[level];
+    ls.compactions = cs.count;
+    ls.bytes_read = cs.bytes_read;
+    ls.bytes_written = cs.bytes_written;
+    ls.compaction_micros = cs.micros;
+    if (level == 0) {
+      st.flushes = cs.count;
+    } else {
+      st.compactions += cs.count;
+      st.compaction_micros += cs.micros;
+    }
+    st.live_table_bytes += ls.bytes;
+    st.levels.push_back(ls);
+  }
+  st.user_bytes_written = user_bytes_;
+  st.wal_bytes_written = wal_bytes_;
+  st.wal_syncs = wal_syncs_;
+  st.writes = writes_;
+  st.write_groups = write_groups_;
+  st.bloom_checked = bloom_checked_.load();
+  st.bloom_useful = bloom_useful_.load();
+  st.stall_micros = stall_micros_;
+  st.stalls = stalls_;
+  if (mem_) st.memtable_bytes += mem_->ApproximateMemoryUsage();
+  if (imm_) st.memtable_bytes += imm_->ApproximateMemoryUsage();
+  return st;
+}
+
+Status DBImpl::Close() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!opened_ || closed_) return close_status_;
+  shutting_down_ = true;
+  stop_requested_ = true;
+  bg_cv_.notify_all();
+  bg_cv_.wait(lock, [&] { return writers_.empty(); });
+  lock.unlock();
+  flush_thread_.join();
+  compaction_thread_.join();
+  lock.lock();
+  Status s;
+  if (wal_) {
+    s = wal_->Sync();
+    Status c = wal_->Close();
+    if (s.ok()) s = c;
+    wal_.reset();
+  }
+  closed_ = true;
+  close_status_ = s;
+  Log("closed " + dir_ + (s.ok() ? "" : ": " + s.ToString()));
+  lock.unlock();
+  lock_file_.reset();
+  return s;
+}
+
+// ------------------------------------------------------------------ DB
+
+Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db) {
+  auto impl = std::make_unique<DBImpl>(options, dir);
+  IRON_RETURN_IF_ERROR(impl->Open());
+  *db = std::move(impl);
+  return Status::OK();
+}
+
+Status DestroyDB(const std::string& dir, const Options& options) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::vector<std::string> children;
+  if (!env->GetChildren(dir, &children).ok()) return Status::OK();  // nothing there
+  std::unique_ptr<FileLock> lock;
+  IRON_RETURN_IF_ERROR(env->LockFile(LockFileName(dir), &lock));
+  Status result;
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type) || type == FileType::kLock) continue;
+    Status s = env->RemoveFile(dir + "/" + name);
+    if (result.ok() && !s.ok()) result = s;
+  }
+  lock.reset();
+  env->RemoveFile(LockFileName(dir));
+  return result;
+}
+
+}  // namespace iron::lsm

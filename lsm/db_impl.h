@@ -1,0 +1,160 @@
+// DBImpl: the engine behind the DB interface.
+//
+// Write path. Writers queue up; the writer at the head (the leader) takes
+// the batches queued behind it (up to 1 MiB) into one group, appends the
+// group to the WAL as one record and, if any of them asked for it, syncs
+// once: that is group commit. It then inserts the group into the MemTable
+// and publishes the new last sequence, which makes the writes visible.
+// The WAL append, sync and MemTable insert run without the mutex, so
+// readers and the next group's writers are never held up by the disk.
+//
+// When the MemTable is full it becomes immutable, a new WAL and MemTable
+// take the writes, and the flush thread writes the immutable MemTable to a
+// level-0 table. The compaction thread merges levels (version_set.h picks
+// what). Writers are delayed 1 ms each when level 0 is crowded and wait
+// when it is full, but never forever: a flush that keeps failing (say, the
+// disk is full) is reported to the waiting writer.
+//
+// Errors. A failed WAL append returns its error to the writers of that
+// group and the next write starts a fresh WAL file (the failed one may end
+// in a torn record, which recovery drops). A failed WAL sync is permanent:
+// after it the kernel's view of the file is unknown, so every later write
+// fails with that error (the DB is read-only) until it is reopened.
+//
+// Thread safety: every public method may be called from any thread. State
+// marked GUARDED_BY(mu_) needs mu_; the MemTables are read without it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "lsm/db.h"
+#include "lsm/env.h"
+#include "lsm/memtable.h"
+#include "lsm/thread_annotations.h"
+#include "lsm/version_set.h"
+#include "lsm/wal_writer.h"
+
+namespace iron::lsm {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, std::string dir);
+  ~DBImpl() override;
+
+  // Locks the directory, recovers, and starts the background threads.
+  Status Open();
+
+  Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
+  Status Delete(const WriteOptions& options, std::string_view key) override;
+  Status DeleteRange(const WriteOptions& options, std::string_view begin,
+                     std::string_view end) override;
+  Status Write(const WriteOptions& options, WriteBatch* batch) override;
+  Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  std::shared_ptr<const Snapshot> GetSnapshot() override;
+  Status Sync() override;
+  Status Flush() override;
+  Status CompactRange(const std::string* begin, const std::string* end) override;
+  DBStats GetStats() override;
+  Status Close() override;
+
+ private:
+  struct Writer;
+  class SnapshotImpl;
+  struct CompactionStats {
+    uint64_t count = 0, bytes_read = 0, bytes_written = 0, micros = 0;
+  };
+
+  // --- Open ---
+  Status Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
+                   SequenceNumber* max_sequence, std::unique_lock<std::mutex>& lock)
+      REQUIRES(mu_);
+  Status NewWal(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+
+  // --- Writes ---
+  // Write, Sync (batch == nullptr) and Flush (force_switch) all queue here.
+  Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_switch)
+      EXCLUDES(mu_);
+  // REQUIRES: the caller is the leader (front of writers_).
+  Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) REQUIRES(mu_);
+  WriteBatch* BuildBatchGroup(Writer** last_writer) REQUIRES(mu_);
+  void RecordPermanentError(const Status& s) REQUIRES(mu_);
+
+  // --- Background work ---
+  void FlushThread();
+  void CompactionThread();
+  // Writes `mem` as level-0 tables into `edit` (mutex released meanwhile).
+  Status WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit,
+                          std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status FlushImmutable(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  // The merge of a compaction, run without the mutex.
+  Status MergeCompactionInputs(const Compaction& c, SequenceNumber smallest_snapshot,
+                               std::vector<FileMetaData>* outputs, uint64_t* bytes_written);
+  void RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  uint64_t NewOutputFileNumber() EXCLUDES(mu_);
+  void Log(const std::string& line);
+
+  // --- Reads ---
+  // Counts table reads and, past the budget, releases table pages from the
+  // resident set (the page cache keeps them).
+  void NoteTableReads(uint64_t reads);
+  SequenceNumber SmallestSnapshot() const REQUIRES(mu_);
+
+  const Options options_;
+  const std::string dir_;
+  Env* const env_;
+  std::shared_ptr<Logger> info_log_;
+  std::unique_ptr<FileLock> lock_file_;
+
+  std::mutex mu_;
+  std::condition_variable bg_cv_;  // signalled when background work changes state
+  std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
+
+  std::shared_ptr<MemTable> mem_ GUARDED_BY(mu_);
+  std::shared_ptr<MemTable> imm_ GUARDED_BY(mu_);  // being flushed, or null
+  uint64_t mem_log_number_ GUARDED_BY(mu_) = 0;    // first WAL holding mem_'s writes
+  std::unique_ptr<WalWriter> wal_;                 // written by the leader only
+  uint64_t wal_number_ GUARDED_BY(mu_) = 0;
+  bool wal_needs_roll_ GUARDED_BY(mu_) = false;
+
+  std::deque<Writer*> writers_ GUARDED_BY(mu_);
+  WriteBatch group_batch_;  // used by the leader only
+
+  std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
+  std::set<uint64_t> pending_outputs_ GUARDED_BY(mu_);
+
+  Status permanent_error_ GUARDED_BY(mu_);  // makes the DB read-only
+  Status flush_error_ GUARDED_BY(mu_);       // last flush failure, cleared on success
+  Status compaction_error_ GUARDED_BY(mu_);  // last compaction failure, likewise
+  Status close_status_ GUARDED_BY(mu_);
+  std::atomic<bool> stop_requested_{false};  // tells a running compaction to give up
+  bool compacting_ GUARDED_BY(mu_) = false;  // a compaction (background or manual) runs
+  bool shutting_down_ GUARDED_BY(mu_) = false;
+  bool closed_ GUARDED_BY(mu_) = false;
+  bool opened_ GUARDED_BY(mu_) = false;
+  uint64_t flushes_done_ GUARDED_BY(mu_) = 0;
+  std::thread flush_thread_;
+  std::thread compaction_thread_;
+
+  // Statistics.
+  std::vector<CompactionStats> level_stats_ GUARDED_BY(mu_);
+  uint64_t stall_micros_ GUARDED_BY(mu_) = 0;
+  uint64_t stalls_ GUARDED_BY(mu_) = 0;
+  uint64_t writes_ GUARDED_BY(mu_) = 0;
+  uint64_t write_groups_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_syncs_ GUARDED_BY(mu_) = 0;
+  uint64_t user_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_bytes_ GUARDED_BY(mu_) = 0;
+  std::atomic<uint64_t> bloom_checked_{0};
+  std::atomic<uint64_t> bloom_useful_{0};
+  std::atomic<uint64_t> table_reads_since_trim_{0};
+};
+
+}  // namespace iron::lsm

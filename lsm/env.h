@@ -1,0 +1,116 @@
+// Env: every file-system call the engine makes goes through this seam.
+//
+// The default Env is POSIX. Tests substitute FaultInjectionEnv
+// (fault_injection_env.h) to fail writes, run out of space, or cut power and
+// drop whatever was not synced, the way LevelDB's and RocksDB's tests do.
+//
+// Files and directories the engine creates are private to its owner: data
+// files 0600, directories 0700.
+//
+// Thread safety: an Env is shared by every thread of a DB and must be safe
+// for concurrent use. A file object is used by one thread at a time, except
+// MappedFile, whose bytes are immutable and may be read by any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lsm/status.h"
+
+namespace iron::lsm {
+
+// A file read front to back (WAL and manifest recovery).
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to n bytes. *result points into scratch (n bytes long) or at
+  // static data; it is shorter than n only at end of file.
+  virtual Status Read(size_t n, std::string_view* result, char* scratch) = 0;
+  virtual Status Skip(uint64_t n) = 0;
+};
+
+// A file written at its end (WAL, manifest, a table being built).
+// Append may buffer in user space; Flush hands the bytes to the kernel (they
+// then survive the death of the process); Sync makes them durable (they then
+// survive power loss).
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Flush() = 0;
+  virtual Status Sync() = 0;  // Flush, then fdatasync
+  virtual Status Close() = 0;
+};
+
+// A whole file mapped read-only into memory (SSTables). The bytes stay valid
+// until the object is destroyed.
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual const char* data() const = 0;
+  virtual size_t size() const = 0;
+  // Hints that [offset, offset+n) is not needed soon: its pages leave this
+  // process's resident set (they stay in the page cache). Reading them again
+  // is correct, merely a minor fault.
+  virtual void DropResident(size_t offset, size_t n) = 0;
+};
+
+// An exclusive advisory lock on a file, released when destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+// A line-oriented diagnostic log (the data directory's LOG file).
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual void Log(std::string_view line) = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. Never destroyed.
+  static Env* Default();
+
+  virtual Status NewSequentialFile(const std::string& path,
+                                   std::unique_ptr<SequentialFile>* result) = 0;
+  // Creates or truncates.
+  virtual Status NewWritableFile(const std::string& path,
+                                 std::unique_ptr<WritableFile>* result) = 0;
+  virtual Status NewMappedFile(const std::string& path,
+                               std::unique_ptr<MappedFile>* result) = 0;
+
+  virtual bool FileExists(const std::string& path) = 0;
+  // Names (not paths) of the entries of `dir`, without "." and "..".
+  virtual Status GetChildren(const std::string& dir, std::vector<std::string>* names) = 0;
+  virtual Status GetFileSize(const std::string& path, uint64_t* size) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Atomically replaces `to` if it exists.
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Creates `dir` with mode 0700; OK if it already exists as a directory.
+  virtual Status CreateDir(const std::string& dir) = 0;
+  // Makes the directory's entries (creations, renames, removals) durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+
+  // flock(LOCK_EX|LOCK_NB) on `path`, created if missing. Busy if another
+  // process (or another open DB in this one) holds it.
+  virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
+
+  // Opens `path` for appending log lines.
+  virtual Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) = 0;
+
+  virtual uint64_t NowMicros() = 0;
+};
+
+// Helpers over any Env.
+Status WriteStringToFile(Env* env, std::string_view data, const std::string& path,
+                         bool sync);
+Status ReadFileToString(Env* env, const std::string& path, std::string* data);
+
+}  // namespace iron::lsm

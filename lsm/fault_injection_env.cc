@@ -1,0 +1,203 @@
+#include "lsm/fault_injection_env.h"
+
+#include <unistd.h>
+
+namespace iron::lsm {
+
+namespace {
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+class FaultInjectionEnv::File final : public WritableFile {
+ public:
+  File(FaultInjectionEnv* env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Append(std::string_view data) override {
+    IRON_RETURN_IF_ERROR(env_->OnAppend(path_, data.size()));
+    // Flushed at once, so that the env's byte count matches the file's.
+    Status s = base_->Append(data);
+    if (s.ok()) s = base_->Flush();
+    if (s.ok()) env_->OnAppended(path_, data.size());
+    return s;
+  }
+  Status Flush() override { return base_->Flush(); }
+  Status Sync() override {
+    IRON_RETURN_IF_ERROR(env_->OnSync(path_));
+    IRON_RETURN_IF_ERROR(base_->Sync());
+    env_->OnSynced(path_);
+    return Status::OK();
+  }
+  Status Close() override { return base_->Close(); }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::string path_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+Status FaultInjectionEnv::Check(Op op) {
+  if (!active_) return Status::IOError("filesystem inactive (simulated crash)");
+  auto it = failures_.find(op);
+  if (it == failures_.end()) return Status::OK();
+  if (it->second.first > 0) {
+    --it->second.first;
+    return Status::OK();
+  }
+  return it->second.second;
+}
+
+Status FaultInjectionEnv::OnAppend(const std::string& path, size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IRON_RETURN_IF_ERROR(Check(Op::kAppend));
+  if (space_limit_ != 0 && space_used_ + n > space_limit_) {
+    return Status::NoSpace(path + ": write: No space left on device (simulated)");
+  }
+  return Status::OK();
+}
+
+void FaultInjectionEnv::OnAppended(const std::string& path, size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  space_used_ += n;
+  ++appends_;
+  files_[path].size += n;
+}
+
+Status FaultInjectionEnv::OnSync(const std::string&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Check(Op::kSync);
+}
+
+void FaultInjectionEnv::OnSynced(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++syncs_;
+  auto it = files_.find(path);
+  if (it != files_.end()) it->second.synced = it->second.size;
+}
+
+Status FaultInjectionEnv::NewWritableFile(const std::string& path,
+                                          std::unique_ptr<WritableFile>* result) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    IRON_RETURN_IF_ERROR(Check(Op::kCreate));
+  }
+  std::unique_ptr<WritableFile> base;
+  IRON_RETURN_IF_ERROR(base_->NewWritableFile(path, &base));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = files_.find(path);
+    bool existed_durably = it != files_.end() && it->second.entry_durable;
+    files_[path] = FileState{0, 0, existed_durably};
+  }
+  *result = std::make_unique<File>(this, path, std::move(base));
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    IRON_RETURN_IF_ERROR(Check(Op::kRemove));
+  }
+  IRON_RETURN_IF_ERROR(base_->RemoveFile(path));
+  std::lock_guard<std::mutex> lock(mu_);
+  files_.erase(path);
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  std::optional<std::string> replaced;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    IRON_RETURN_IF_ERROR(Check(Op::kRename));
+  }
+  std::string old;
+  if (base_->FileExists(to) && ReadFileToString(base_, to, &old).ok()) replaced = old;
+  IRON_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(from);
+  FileState state = it != files_.end() ? it->second : FileState{0, 0, true};
+  if (it != files_.end()) files_.erase(it);
+  state.entry_durable = false;
+  files_[to] = state;
+  renames_.push_back(Rename{from, to, std::move(replaced)});
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    IRON_RETURN_IF_ERROR(Check(Op::kSyncDir));
+  }
+  IRON_RETURN_IF_ERROR(base_->SyncDir(dir));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [path, state] : files_) {
+    if (DirOf(path) == dir) state.entry_durable = true;
+  }
+  std::erase_if(renames_, [&](const Rename& r) { return DirOf(r.to) == dir; });
+  return Status::OK();
+}
+
+void FaultInjectionEnv::PowerCut() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Undo renames the directory never recorded, newest first.
+  for (auto r = renames_.rbegin(); r != renames_.rend(); ++r) {
+    if (base_->RenameFile(r->to, r->from).ok()) {
+      auto it = files_.find(r->to);
+      if (it != files_.end()) {
+        FileState state = it->second;
+        files_.erase(it);
+        files_[r->from] = state;
+      }
+      if (r->replaced) WriteStringToFile(base_, *r->replaced, r->to, true);
+    }
+  }
+  renames_.clear();
+  for (const auto& [path, state] : files_) {
+    if (!state.entry_durable) {
+      base_->RemoveFile(path);
+    } else if (state.synced < state.size) {
+      if (::truncate(path.c_str(), static_cast<off_t>(state.synced)) != 0) {
+        // The file was removed meanwhile; nothing to cut.
+      }
+    }
+  }
+  files_.clear();
+}
+
+void FaultInjectionEnv::SetFilesystemActive(bool active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  active_ = active;
+}
+
+void FaultInjectionEnv::FailAfter(Op op, int n, Status error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_[op] = {n, std::move(error)};
+}
+
+void FaultInjectionEnv::ClearFailures() {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_.clear();
+}
+
+void FaultInjectionEnv::SetSpaceLimit(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  space_limit_ = bytes;
+  space_used_ = 0;
+}
+
+uint64_t FaultInjectionEnv::syncs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return syncs_;
+}
+
+uint64_t FaultInjectionEnv::appends() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return appends_;
+}
+
+}  // namespace iron::lsm

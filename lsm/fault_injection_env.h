@@ -1,0 +1,110 @@
+// FaultInjectionEnv: an Env for tests that fails on command and simulates
+// power loss.
+//
+// It wraps a real Env and remembers, for every file written through it,
+// how many bytes were synced and whether the directory entry that created
+// (or renamed) it was made durable by SyncDir. PowerCut() then does what
+// losing power would: files whose creation never reached a synced
+// directory disappear, renames not followed by a SyncDir are undone, and
+// every other file is cut back to its last synced length.
+//
+// Failures: FailAfter(op, n, status) lets n more calls of `op` succeed and
+// fails every later one with `status` until ClearFailures().
+// SetFilesystemActive(false) fails every mutation, as a dead disk would.
+// SetSpaceLimit(bytes) makes Append fail with NoSpace once that many bytes
+// have been appended since the call (0: no limit).
+//
+// Thread safety: every method may be called from any thread. PowerCut
+// requires that no file written through the Env is still open (destroy the
+// DB first).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lsm/env.h"
+#include "lsm/thread_annotations.h"
+
+namespace iron::lsm {
+
+class FaultInjectionEnv final : public Env {
+ public:
+  enum class Op { kAppend, kSync, kCreate, kRename, kRemove, kSyncDir };
+
+  explicit FaultInjectionEnv(Env* base = Env::Default()) : base_(base) {}
+
+  void PowerCut();
+  void SetFilesystemActive(bool active);
+  void FailAfter(Op op, int n, Status error);
+  void ClearFailures();
+  void SetSpaceLimit(uint64_t bytes);
+
+  uint64_t syncs() const;
+  uint64_t appends() const;
+
+  // Env
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* result) override {
+    return base_->NewSequentialFile(path, result);
+  }
+  Status NewWritableFile(const std::string& path,
+                         std::unique_ptr<WritableFile>* result) override;
+  Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
+    return base_->NewMappedFile(path, result);
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    return base_->GetChildren(dir, names);
+  }
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    return base_->GetFileSize(path, size);
+  }
+  Status RemoveFile(const std::string& path) override;
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
+  Status SyncDir(const std::string& dir) override;
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return base_->LockFile(path, lock);
+  }
+  Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) override {
+    return base_->NewLogger(path, result);
+  }
+  uint64_t NowMicros() override { return base_->NowMicros(); }
+
+ private:
+  class File;
+  friend class File;
+
+  struct FileState {
+    uint64_t size = 0;
+    uint64_t synced = 0;
+    bool entry_durable = false;  // its directory was synced since it was created
+  };
+  struct Rename {
+    std::string from, to;
+    std::optional<std::string> replaced;  // what `to` held before
+  };
+
+  // OK, or the failure to inject for one call of `op`.
+  Status Check(Op op) REQUIRES(mu_);
+  Status OnAppend(const std::string& path, size_t n);
+  void OnAppended(const std::string& path, size_t n);
+  Status OnSync(const std::string& path);
+  void OnSynced(const std::string& path);
+
+  Env* const base_;
+  mutable std::mutex mu_;
+  std::map<std::string, FileState> files_ GUARDED_BY(mu_);
+  std::vector<Rename> renames_ GUARDED_BY(mu_);  // not yet made durable
+  bool active_ GUARDED_BY(mu_) = true;
+  std::map<Op, std::pair<int, Status>> failures_ GUARDED_BY(mu_);
+  uint64_t space_limit_ GUARDED_BY(mu_) = 0;
+  uint64_t space_used_ GUARDED_BY(mu_) = 0;
+  uint64_t syncs_ GUARDED_BY(mu_) = 0;
+  uint64_t appends_ GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace iron::lsm

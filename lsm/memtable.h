@@ -1,0 +1,87 @@
+// MemTable: the newest writes, in memory, ordered by internal key.
+//
+// Point entries (values and deletions) live in a SkipList over an Arena:
+// each entry is one arena allocation
+//   varint32 internal_key_len | internal key | varint32 value_len | value
+// and nothing is freed until the MemTable dies. Range tombstones are kept
+// apart, in a small list that readers see in fragmented form.
+//
+// Thread safety: Add is called by one writer at a time (the DB's write
+// leader, or recovery). Get, NewIterator and RangeTombstones may run in any
+// number of threads concurrently with the writer and need no lock on the
+// point-entry path. A MemTable is shared through std::shared_ptr: readers
+// keep it alive while they use it, even after it was flushed.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lsm/arena.h"
+#include "lsm/internal_key.h"
+#include "lsm/iterator.h"
+#include "lsm/range_tombstone.h"
+#include "lsm/skiplist.h"
+#include "lsm/thread_annotations.h"
+
+namespace iron::lsm {
+
+class MemTable {
+ public:
+  MemTable();
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // For ValueType::kRangeDeletion, key is the range's begin and value its
+  // (exclusive) end.
+  void Add(SequenceNumber seq, ValueType type, std::string_view key, std::string_view value);
+
+  struct LookupResult {
+    bool found = false;  // an entry for the key, visible at the lookup's sequence
+    ValueType type = ValueType::kValue;
+    SequenceNumber sequence = 0;
+    std::string_view value;  // valid while this MemTable lives
+  };
+  // The newest point entry for key.user_key() with sequence <= the key's.
+  // Range tombstones are not consulted here; see RangeTombstones().
+  LookupResult Get(const LookupKey& key) const;
+
+  // Point entries in internal-key order.
+  std::unique_ptr<Iterator> NewIterator() const;
+
+  bool HasRangeTombstones() const {
+    return tombstone_count_.load(std::memory_order_acquire) != 0;
+  }
+  // The highest sequence <= snapshot of a range tombstone covering
+  // user_key, or 0.
+  SequenceNumber MaxCoveringTombstone(std::string_view user_key, SequenceNumber snapshot) const;
+  // The range tombstones overlapping [lower, upper) (nullptr: unbounded),
+  // fragmented, for an iterator; nullptr if there are none.
+  RangeTombstonesPtr RangeTombstonesIn(const std::string* lower, const std::string* upper) const;
+
+  size_t ApproximateMemoryUsage() const;
+  uint64_t NumEntries() const { return entries_.load(std::memory_order_relaxed); }
+  bool Empty() const { return NumEntries() == 0; }
+
+  // Orders the arena's length-prefixed entries by internal key.
+  struct KeyComparator {
+    int operator()(const char* a, const char* b) const;
+  };
+
+ private:
+  using Table = SkipList<const char*, KeyComparator>;
+
+  Arena arena_;
+  Table table_;
+  std::atomic<uint64_t> entries_{0};
+  std::atomic<size_t> tombstone_bytes_{0};
+  std::atomic<uint64_t> tombstone_count_{0};
+
+  mutable std::shared_mutex tombstones_mu_;
+  RangeTombstoneMap tombstones_ GUARDED_BY(tombstones_mu_);
+};
+
+}  // namespace iron::lsm

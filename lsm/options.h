@@ -1,0 +1,69 @@
+// Options: how a DB is tuned, and how one read or write behaves.
+//
+// Defaults are chosen for the filesystem that runs on the engine and were
+// measured on a 2-core machine with a commodity SSD (see README.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace iron::lsm {
+
+class Env;
+class Logger;
+class Snapshot;
+
+struct Options {
+  // File I/O goes through this; nullptr means Env::Default().
+  Env* env = nullptr;
+
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+
+  // Diagnostics. nullptr: the DB writes DATA_DIR/LOG.
+  std::shared_ptr<Logger> info_log;
+
+  // --- Write path ---
+  // A MemTable this large becomes immutable and is flushed to level 0.
+  size_t write_buffer_size = 64 << 20;
+
+  // --- Tables ---
+  size_t block_size = 4096;         // uncompressed bytes per data block
+  int block_restart_interval = 16;  // keys between prefix-compression restarts
+  int bloom_bits_per_key = 10;      // 0 disables the filter
+  uint64_t target_file_size = 64 << 20;
+
+  // --- Compaction shape ---
+  int num_levels = 7;
+  int level0_compaction_trigger = 4;  // L0 files that start a compaction
+  int level0_slowdown_trigger = 12;   // each write is delayed 1 ms
+  int level0_stop_trigger = 20;       // writes wait for compaction
+  uint64_t max_bytes_for_level_base = 256ull << 20;  // L1; Ln = L1 * 10^(n-1)
+  int level_size_multiplier = 10;
+
+  // --- Memory ---
+  // Bytes of mapped table data allowed to stay resident in this process;
+  // beyond it the coldest mappings are released to the page cache.
+  size_t max_resident_table_bytes = 96 << 20;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot; nullptr means the latest state.
+  const Snapshot* snapshot = nullptr;
+  // Iterators only: user keys outside [lower_bound, upper_bound) are never
+  // returned, and files that hold none of them are never opened.
+  std::optional<std::string> lower_bound;
+  std::optional<std::string> upper_bound;
+};
+
+struct WriteOptions {
+  // fdatasync the WAL before the write returns (group commit: concurrent
+  // synced writers share one sync). Without it a write survives the death
+  // of the process but not a power cut.
+  bool sync = false;
+};
+
+}  // namespace iron::lsm

@@ -1,0 +1,45 @@
+#include "lsm/status.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace iron::lsm {
+
+Status Status::FromErrno(std::string_view context, int err) {
+  std::string msg(context);
+  msg += ": ";
+  msg += std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) return NoSpace(msg);
+  return IOError(msg);
+}
+
+std::string Status::ToString() const {
+  const char* name = "OK";
+  switch (code_) {
+    case Code::kOk: return "OK";
+    case Code::kNotFound: name = "NotFound"; break;
+    case Code::kCorruption: name = "Corruption"; break;
+    case Code::kNotSupported: name = "Not supported"; break;
+    case Code::kInvalidArgument: name = "Invalid argument"; break;
+    case Code::kIOError: name = "IO error"; break;
+    case Code::kNoSpace: name = "No space"; break;
+    case Code::kBusy: name = "Busy"; break;
+  }
+  return std::string(name) + ": " + message_;
+}
+
+int Status::ToErrno() const {
+  switch (code_) {
+    case Code::kOk: return 0;
+    case Code::kNotFound: return ENOENT;
+    case Code::kNoSpace: return ENOSPC;
+    case Code::kBusy: return EBUSY;
+    case Code::kInvalidArgument: return EINVAL;
+    case Code::kNotSupported: return EOPNOTSUPP;
+    case Code::kCorruption:
+    case Code::kIOError: return EIO;
+  }
+  return EIO;
+}
+
+}  // namespace iron::lsm

@@ -1,0 +1,173 @@
+#include "lsm/table.h"
+
+#include <optional>
+
+#include "lsm/block.h"
+#include "lsm/bloom.h"
+#include "lsm/coding.h"
+
+namespace iron::lsm {
+
+namespace {
+
+// Walks the data blocks of a table named by its index block.
+class TableIterator final : public Iterator {
+ public:
+  explicit TableIterator(std::shared_ptr<const Table> table)
+      : table_(std::move(table)),
+        index_(table_->index_contents(), CompareInternalKeys, &table_->file_name()) {}
+
+  bool Valid() const override { return data_ && data_->Valid(); }
+  void SeekToFirst() override {
+    index_.SeekToFirst();
+    LoadBlock();
+    if (data_) data_->SeekToFirst();
+    SkipEmptyBlocks();
+  }
+  void Seek(std::string_view target) override {
+    index_.Seek(target);
+    LoadBlock();
+    if (data_) data_->Seek(target);
+    SkipEmptyBlocks();
+  }
+  void Next() override {
+    data_->Next();
+    SkipEmptyBlocks();
+  }
+  std::string_view key() const override { return data_->key(); }
+  std::string_view value() const override { return data_->value(); }
+  Status status() const override {
+    if (!index_.status().ok()) return index_.status();
+    if (!status_.ok()) return status_;
+    return data_ ? data_->status() : Status::OK();
+  }
+
+ private:
+  void LoadBlock() {
+    data_.reset();
+    if (!index_.Valid()) return;
+    std::string_view handle_bytes = index_.value();
+    BlockHandle handle;
+    std::string_view contents;
+    if (!handle.DecodeFrom(&handle_bytes)) {
+      status_ = Status::Corruption(table_->file_name() + ": bad block handle in index");
+      return;
+    }
+    Status s = table_->ReadDataBlock(handle, &contents);
+    if (!s.ok()) {
+      status_ = s;
+      return;
+    }
+    data_.emplace(contents, CompareInternalKeys, &table_->file_name());
+  }
+
+  // Moves past blocks that end before the position, stopping at errors.
+  void SkipEmptyBlocks() {
+    while (data_ && !data_->Valid() && data_->status().ok() && status_.ok()) {
+      index_.Next();
+      LoadBlock();
+      if (data_) data_->SeekToFirst();
+    }
+  }
+
+  std::shared_ptr<const Table> table_;
+  BlockIter index_;
+  std::optional<BlockIter> data_;
+  Status status_;
+};
+
+}  // namespace
+
+Status Table::Open(const Options& options, std::string file_name,
+                   std::unique_ptr<MappedFile> file, std::shared_ptr<Table>* table) {
+  size_t size = file->size();
+  if (size < kFooterSize) {
+    return Status::Corruption(file_name + ": too short to be a table (" + std::to_string(size) +
+                              " bytes)");
+  }
+  Footer footer;
+  IRON_RETURN_IF_ERROR(
+      footer.DecodeFrom(std::string_view(file->data() + size - kFooterSize, kFooterSize),
+                        file_name));
+  std::shared_ptr<Table> t(new Table(std::move(file_name), std::move(file)));
+  const char* base = t->file_->data();
+  IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.index, t->file_name_, &t->index_));
+  IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.filter, t->file_name_, &t->filter_));
+  std::string_view range_del;
+  IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.range_del, t->file_name_, &range_del));
+
+  // The index must at least be a well-formed block.
+  BlockIter index(t->index_, CompareInternalKeys, &t->file_name_);
+  index.SeekToFirst();
+  IRON_RETURN_IF_ERROR(index.status());
+
+  std::vector<RangeTombstone> tombstones;
+  BlockIter it(range_del, [](std::string_view a, std::string_view b) { return a.compare(b); },
+               &t->file_name_);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    std::string_view v = it.value();
+    std::string_view end;
+    RangeTombstone rt;
+    if (!GetLengthPrefixed(&v, &end) || v.size() != 8) {
+      return Status::Corruption(t->file_name_ + ": bad range tombstone");
+    }
+    rt.begin.assign(it.key());
+    rt.end.assign(end);
+    rt.sequence = DecodeFixed64(v.data());
+    tombstones.push_back(std::move(rt));
+  }
+  IRON_RETURN_IF_ERROR(it.status());
+  if (!tombstones.empty()) {
+    t->range_tombstones_ = std::make_shared<FragmentedRangeTombstones>(std::move(tombstones));
+  }
+  (void)options;
+  *table = std::move(t);
+  return Status::OK();
+}
+
+Status Table::Get(std::string_view lookup_ikey, TableGetResult* result) const {
+  *result = TableGetResult();
+  std::string_view user_key = ExtractUserKey(lookup_ikey);
+  if (!filter_.empty()) {
+    result->filter_checked = true;
+    if (!BloomFilterMayContain(filter_, user_key)) {
+      result->filter_excluded = true;
+      return Status::OK();
+    }
+  }
+  BlockIter index(index_, CompareInternalKeys, &file_name_);
+  index.Seek(lookup_ikey);
+  // Entries of one user key may continue into the next block.
+  for (; index.Valid(); index.Next()) {
+    std::string_view handle_bytes = index.value();
+    BlockHandle handle;
+    if (!handle.DecodeFrom(&handle_bytes)) {
+      return Status::Corruption(file_name_ + ": bad block handle in index");
+    }
+    std::string_view contents;
+    IRON_RETURN_IF_ERROR(ReadDataBlock(handle, &contents));
+    BlockIter data(contents, CompareInternalKeys, &file_name_);
+    data.Seek(lookup_ikey);
+    IRON_RETURN_IF_ERROR(data.status());
+    if (!data.Valid()) continue;  // every entry of the block sorts before the lookup
+    ParsedInternalKey k;
+    if (!ParseInternalKey(data.key(), &k)) {
+      return Status::Corruption(file_name_ + ": malformed key in block at offset " +
+                                std::to_string(handle.offset));
+    }
+    if (k.user_key == user_key) {
+      result->found = true;
+      result->type = k.type;
+      result->sequence = k.sequence;
+      result->value.assign(data.value());
+    }
+    return Status::OK();
+  }
+  return index.status();
+}
+
+std::unique_ptr<Iterator> Table::NewIterator() const {
+  return std::make_unique<TableIterator>(shared_from_this());
+}
+
+}  // namespace iron::lsm

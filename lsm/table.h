@@ -1,0 +1,71 @@
+// Table: an open, immutable SSTable, mapped into memory.
+//
+// Open verifies the footer, the index, the filter and the range-deletion
+// block, and keeps them parsed; data blocks are read from the mapping on
+// demand and their checksums verified on every read. A damaged block fails
+// the read that touches it with a Corruption naming the file and offset.
+//
+// Thread safety: immutable after Open; any number of threads may Get and
+// iterate at once. Iterators keep the table alive (shared ownership).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "lsm/env.h"
+#include "lsm/internal_key.h"
+#include "lsm/iterator.h"
+#include "lsm/options.h"
+#include "lsm/range_tombstone.h"
+#include "lsm/table_format.h"
+
+namespace iron::lsm {
+
+struct TableGetResult {
+  bool found = false;  // an entry for the lookup's user key, visible at its sequence
+  ValueType type = ValueType::kValue;
+  SequenceNumber sequence = 0;
+  std::string value;
+  bool filter_checked = false;   // the bloom filter was consulted
+  bool filter_excluded = false;  // ... and it said "absent": no data block was read
+};
+
+class Table : public std::enable_shared_from_this<Table> {
+ public:
+  static Status Open(const Options& options, std::string file_name,
+                     std::unique_ptr<MappedFile> file, std::shared_ptr<Table>* table);
+
+  // The first point entry at or after lookup_ikey (user key + the read's
+  // sequence, kValueTypeForSeek) if it has the same user key.
+  Status Get(std::string_view lookup_ikey, TableGetResult* result) const;
+
+  // Point entries (not range tombstones) in internal-key order.
+  std::unique_ptr<Iterator> NewIterator() const;
+
+  // nullptr when the table holds no range tombstones.
+  const RangeTombstonesPtr& range_tombstones() const { return range_tombstones_; }
+
+  uint64_t file_size() const { return file_->size(); }
+  const std::string& file_name() const { return file_name_; }
+  // Releases the mapping's pages from this process (see MappedFile).
+  void DropResident() const { file_->DropResident(0, file_->size()); }
+
+  // Reads and verifies the data block at `handle`.
+  Status ReadDataBlock(const BlockHandle& handle, std::string_view* contents) const {
+    return ReadBlock(file_->data(), file_->size(), handle, file_name_, contents);
+  }
+  std::string_view index_contents() const { return index_; }
+
+ private:
+  Table(std::string file_name, std::unique_ptr<MappedFile> file)
+      : file_name_(std::move(file_name)), file_(std::move(file)) {}
+
+  const std::string file_name_;
+  const std::unique_ptr<MappedFile> file_;
+  std::string_view index_;
+  std::string_view filter_;
+  RangeTombstonesPtr range_tombstones_;
+};
+
+}  // namespace iron::lsm

@@ -1,0 +1,110 @@
+// VersionSet: the current Version, the manifest that records how it came to
+// be, and the counters that outlive a restart (file numbers, sequence).
+//
+// Every change to the set of live tables is a VersionEdit appended (and
+// synced) to the manifest before the new Version is published, so after a
+// crash Recover() rebuilds exactly the last published Version. On Open a
+// fresh manifest is written holding one edit with the whole state, and
+// CURRENT is switched to it by an atomic rename.
+//
+// Thread safety: every method REQUIRES the DB mutex (passed to LogAndApply,
+// which releases it while writing the manifest). Edits are serialized:
+// a second LogAndApply waits for the first to finish.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lsm/env.h"
+#include "lsm/options.h"
+#include "lsm/version.h"
+#include "lsm/version_edit.h"
+#include "lsm/wal_writer.h"
+
+namespace iron::lsm {
+
+// A compaction the picker chose: inputs[0] from `level`, inputs[1] from
+// level + 1, written to level + 1.
+struct Compaction {
+  int level = 0;
+  std::vector<LiveFilePtr> inputs[2];
+  std::shared_ptr<const Version> version;  // the version the inputs came from
+  bool trivial_move = false;               // one file, nothing below: just relink
+
+  int output_level() const { return level + 1; }
+  uint64_t InputBytes() const;
+};
+
+class VersionSet {
+ public:
+  VersionSet(const std::string& dir, const Options& options, Env* env, Logger* log);
+  VersionSet(const VersionSet&) = delete;
+  VersionSet& operator=(const VersionSet&) = delete;
+
+  // Reads CURRENT and the manifest it names. NotFound if there is no
+  // CURRENT (a new DB); Corruption naming the problem otherwise.
+  Status Recover();
+  // Starts a new manifest holding the whole current state and points
+  // CURRENT at it. Called once by Open after recovery.
+  Status WriteSnapshotManifest();
+
+  // Applies `edit` to the current version, appends it to the manifest,
+  // syncs, and publishes the result. Releases `lock` while doing I/O.
+  Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& lock);
+
+  std::shared_ptr<const Version> current() const { return current_; }
+
+  uint64_t NewFileNumber() { return next_file_number_++; }
+  uint64_t next_file_number() const { return next_file_number_; }
+  void MarkFileNumberUsed(uint64_t n) {
+    if (next_file_number_ <= n) next_file_number_ = n + 1;
+  }
+  SequenceNumber last_sequence() const { return last_sequence_; }
+  void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
+  uint64_t log_number() const { return log_number_; }
+  uint64_t manifest_number() const { return manifest_number_; }
+
+  // The most urgent compaction, or nullptr if every level is within its
+  // budget. Only one compaction runs at a time (flushes only add to L0).
+  std::unique_ptr<Compaction> PickCompaction();
+  // A compaction of `level` restricted to [begin, end] (manual); a trivial
+  // move when nothing in the next level overlaps (level > 0).
+  std::unique_ptr<Compaction> CompactRangeAt(int level, const std::string_view* begin,
+                                             const std::string_view* end);
+  // Highest compaction score: >= 1 means some level needs work.
+  double MaxScore() const;
+
+  // File numbers of every table some live Version still references.
+  void AddLiveFiles(std::set<uint64_t>* live);
+
+  uint64_t MaxBytesForLevel(int level) const;
+
+ private:
+  Status OpenTable(const FileMetaData& meta, std::shared_ptr<Table>* table);
+  Status Apply(const Version& base, const VersionEdit& edit,
+               std::shared_ptr<Version>* result);
+  void Publish(std::shared_ptr<const Version> v);
+
+  const std::string dir_;
+  const Options options_;
+  Env* const env_;
+  Logger* const log_;
+
+  uint64_t next_file_number_ = 2;
+  uint64_t manifest_number_ = 0;
+  uint64_t log_number_ = 0;
+  SequenceNumber last_sequence_ = 0;
+  std::unique_ptr<WalWriter> manifest_;
+  bool manifest_busy_ = false;
+  std::condition_variable manifest_cv_;
+
+  std::shared_ptr<const Version> current_;
+  std::vector<std::weak_ptr<const Version>> live_versions_;
+  std::vector<std::string> compact_pointer_;  // per level: where round-robin resumes
+};
+
+}  // namespace iron::lsm

@@ -1,0 +1,74 @@
+// WalReader: reads back the records a WalWriter appended, stopping at the
+// first damage.
+//
+// A log ends cleanly, or in one of two kinds of damage, which the Reporter
+// hears about once, with the number of bytes dropped from there to the end
+// of the file:
+//   - a torn tail: the last record is incomplete (the file ends inside its
+//     header or payload, or its length runs past the end), or the file ends
+//     in zeros (space allocated but never written), or the last record's
+//     checksum fails with nothing after it (a write cut by a crash). The
+//     status is a Corruption whose message contains "torn". Such a record
+//     was never acknowledged as durable, so dropping it is correct.
+//   - anything else: a checksum mismatch or impossible length with more
+//     data after it. The message says "checksum mismatch" or "bad record
+//     length" and the offset, and never "torn".
+// Callers decide what each means: WAL replay logs both and keeps what came
+// before; manifest recovery accepts only a torn tail.
+//
+// Thread safety: one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "lsm/env.h"
+#include "lsm/status.h"
+
+namespace iron::lsm {
+
+class WalReader {
+ public:
+  class Reporter {
+   public:
+    virtual ~Reporter() = default;
+    virtual void Dropped(uint64_t bytes, const Status& reason) = 0;
+  };
+
+  // reporter may be null.
+  WalReader(std::unique_ptr<SequentialFile> file, std::string file_name, Reporter* reporter);
+  WalReader(const WalReader&) = delete;
+  WalReader& operator=(const WalReader&) = delete;
+
+  // The next record's payload into *record; false at the end of the log or
+  // at the first damage (reported, see above). A read error of the file
+  // itself is reported as damage too.
+  bool ReadRecord(std::string* record);
+
+  // File offset just past the last good record.
+  uint64_t LastRecordEnd() const { return last_record_end_; }
+
+ private:
+  // Makes at least n unread bytes available; false if the file ends first.
+  bool Fill(size_t n);
+  size_t Available() const { return buffer_.size() - pos_; }
+  // Reads to the end of the file and returns how many bytes remain from
+  // the current position.
+  uint64_t RemainingBytes();
+  bool RestIsZero();
+  void Drop(const std::string& what, bool torn);
+
+  std::unique_ptr<SequentialFile> file_;
+  const std::string file_name_;
+  Reporter* const reporter_;
+  std::string buffer_;
+  size_t pos_ = 0;               // read position in buffer_
+  uint64_t buffer_offset_ = 0;   // file offset of buffer_[0]
+  bool eof_ = false;
+  bool stopped_ = false;
+  Status read_error_;
+  uint64_t last_record_end_ = 0;
+};
+
+}  // namespace iron::lsm

@@ -1,0 +1,34 @@
+// WriteBatchInternal: what the engine, but no user, may do with a batch:
+// read and set its sequence number, reach its encoded bytes (the WAL
+// payload), and apply it to a MemTable.
+#pragma once
+
+#include <string_view>
+
+#include "lsm/internal_key.h"
+#include "lsm/status.h"
+#include "lsm/write_batch.h"
+
+namespace iron::lsm {
+
+class MemTable;
+
+class WriteBatchInternal {
+ public:
+  static constexpr size_t kHeaderSize = 12;  // fixed64 sequence + fixed32 count
+
+  static SequenceNumber Sequence(const WriteBatch& b);
+  static void SetSequence(WriteBatch* b, SequenceNumber seq);
+  static void SetCount(WriteBatch* b, uint32_t n);
+
+  static std::string_view Contents(const WriteBatch& b) { return b.rep_; }
+  static size_t ByteSize(const WriteBatch& b) { return b.rep_.size(); }
+  // Replaces the batch with `contents` (a WAL record); Corruption if it is
+  // too short to be a batch.
+  static Status SetContents(WriteBatch* b, std::string_view contents);
+
+  // Inserts every update into `mem`, numbered from the batch's sequence.
+  static Status InsertInto(const WriteBatch& b, MemTable* mem);
+};
+
+}  // namespace iron::lsm

@@ -1,0 +1,148 @@
+// Damaged files: the DB must report what is wrong, never crash, and never
+// return wrong data.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "lsm/db.h"
+#include "lsm/filename.h"
+#include "tests/lsm/test_util.h"
+
+namespace iron::lsm {
+namespace {
+
+class CorruptionTest : public ::testing::Test {
+ protected:
+  void Fill(int n, bool flush) {
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(Options(), dir_.path(), &db).ok());
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(db->Put(WriteOptions(), test::NumberKey(i), std::string(100, 'a' + i % 26)).ok());
+    }
+    if (flush) {
+      ASSERT_TRUE(db->Flush().ok());
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+  // Paths of the directory's files of one type, oldest first.
+  std::vector<std::string> Files(FileType want) {
+    std::vector<std::pair<uint64_t, std::string>> found;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+      uint64_t n;
+      FileType t;
+      if (ParseFileName(e.path().filename(), &n, &t) && t == want) {
+        found.emplace_back(n, e.path().string());
+      }
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> out;
+    for (auto& f : found) out.push_back(f.second);
+    return out;
+  }
+  Status Open(std::unique_ptr<DB>* db) { return DB::Open(Options(), dir_.path(), db); }
+
+  test::ScratchDir dir_;
+};
+
+TEST_F(CorruptionTest, TornWalTailIsDroppedWithAWarning) {
+  Fill(100, /*flush=*/false);
+  auto logs = Files(FileType::kLog);
+  ASSERT_FALSE(logs.empty());
+  std::string wal = test::ReadFileOrDie(logs.back());
+  ASSERT_GT(wal.size(), 50u);
+  test::WriteFileOrDie(logs.back(), wal.substr(0, wal.size() - 30));  // cut the last record
+
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  std::string v;
+  EXPECT_TRUE(db->Get({}, test::NumberKey(98), &v).ok());
+  EXPECT_TRUE(db->Get({}, test::NumberKey(99), &v).IsNotFound());
+  db.reset();
+  std::string log = test::ReadFileOrDie(dir_.Join("LOG"));
+  EXPECT_NE(log.find("WARNING"), std::string::npos) << log;
+}
+
+TEST_F(CorruptionTest, GarbageAfterWalIsDropped) {
+  Fill(10, /*flush=*/false);
+  auto logs = Files(FileType::kLog);
+  std::string wal = test::ReadFileOrDie(logs.back());
+  test::WriteFileOrDie(logs.back(), wal + std::string(100, '\x5a'));
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  std::string v;
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(db->Get({}, test::NumberKey(i), &v).ok());
+}
+
+TEST_F(CorruptionTest, DamagedTableBlockIsReportedNamingTheFile) {
+  Fill(5000, /*flush=*/true);
+  auto tables = Files(FileType::kTable);
+  ASSERT_EQ(tables.size(), 1u);
+  std::string data = test::ReadFileOrDie(tables[0]);
+  data[data.size() / 4] ^= 0x40;  // inside a data block
+  test::WriteFileOrDie(tables[0], data);
+
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  int corrupt = 0, ok = 0;
+  std::string v;
+  for (int i = 0; i < 5000; ++i) {
+    Status s = db->Get({}, test::NumberKey(i), &v);
+    if (s.ok()) {
+      ASSERT_EQ(v, std::string(100, 'a' + i % 26));  // never wrong data
+      ++ok;
+    } else {
+      ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_NE(s.message().find(".sst"), std::string::npos) << s.message();
+      ++corrupt;
+    }
+  }
+  EXPECT_GT(corrupt, 0);
+  EXPECT_GT(ok, 4000);
+  auto it = db->NewIterator({});
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  EXPECT_TRUE(it->status().IsCorruption());
+  EXPECT_LT(n, 5000);
+}
+
+TEST_F(CorruptionTest, MissingCurrentWithDataRefusesToStartOver) {
+  Fill(10, /*flush=*/true);
+  std::filesystem::remove(dir_.Join("CURRENT"));
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("CURRENT"), std::string::npos) << s.message();
+}
+
+TEST_F(CorruptionTest, CurrentNamingAMissingManifest) {
+  Fill(10, /*flush=*/true);
+  for (const auto& m : Files(FileType::kManifest)) std::filesystem::remove(m);
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("MANIFEST"), std::string::npos) << s.message();
+}
+
+TEST_F(CorruptionTest, GarbledManifestNamesTheManifest) {
+  Fill(10, /*flush=*/true);
+  auto manifests = Files(FileType::kManifest);
+  ASSERT_EQ(manifests.size(), 1u);
+  std::string m = test::ReadFileOrDie(manifests[0]);
+  for (size_t i = 8; i < m.size() / 2; ++i) m[i] ^= 0x11;
+  test::WriteFileOrDie(manifests[0], m);
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("MANIFEST"), std::string::npos) << s.message();
+}
+
+TEST_F(CorruptionTest, GarbageCurrentFile) {
+  Fill(10, /*flush=*/false);
+  test::WriteFileOrDie(dir_.Join("CURRENT"), "nonsense\n");
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+}  // namespace
+}  // namespace iron::lsm
