@@ -62,8 +62,17 @@ bool BlockIter::ParseEntryAt(uint32_t offset) {
     SetCorrupt("bad block entry");
     return false;
   }
-  key_.resize(shared);
-  key_.append(p, non_shared);
+  if (shared == 0) {
+    key_ = std::string_view(p, non_shared);  // whole key in the block: no copy
+  } else {
+    if (key_.data() == key_buf_.data()) {
+      key_buf_.resize(shared);
+    } else {
+      key_buf_.assign(key_.data(), shared);
+    }
+    key_buf_.append(p, non_shared);
+    key_ = key_buf_;
+  }
   value_ = std::string_view(p + non_shared, value_len);
   current_ = offset;
   next_ = static_cast<uint32_t>(p + non_shared + value_len - data_);
@@ -74,7 +83,7 @@ bool BlockIter::ParseEntryAt(uint32_t offset) {
 void BlockIter::SeekToFirst() {
   valid_ = false;
   if (data_ == nullptr) return;
-  key_.clear();
+  key_ = {};
   if (restarts_ == 0) return;  // empty block
   ParseEntryAt(RestartPoint(0));
 }
@@ -95,7 +104,7 @@ void BlockIter::Seek(std::string_view target) {
   uint32_t left = 0, right = num_restarts_ - 1;
   while (left < right) {
     uint32_t mid = (left + right + 1) / 2;
-    key_.clear();
+    key_ = {};
     if (!ParseEntryAt(RestartPoint(mid))) return;
     if (cmp_(key_, target) < 0) {
       left = mid;
@@ -103,7 +112,7 @@ void BlockIter::Seek(std::string_view target) {
       right = mid - 1;
     }
   }
-  key_.clear();
+  key_ = {};
   if (!ParseEntryAt(RestartPoint(left))) return;
   while (valid_ && cmp_(key_, target) < 0) Next();
 }

@@ -45,7 +45,8 @@ class BlockIter final : public Iterator {
   const std::string* context_;
   uint32_t current_ = 0;       // offset of the current entry
   uint32_t next_ = 0;          // offset just past it
-  std::string key_;
+  std::string_view key_;   // into the block (restart entries) or key_buf_
+  std::string key_buf_;    // a prefix-compressed key, rebuilt
   std::string_view value_;
   bool valid_ = false;
   Status status_;

@@ -51,12 +51,7 @@ const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* v) {
   return nullptr;
 }
 
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v) {
-  // Fast path: one byte.
-  if (p < limit && (static_cast<unsigned char>(*p) & 0x80) == 0) {
-    *v = static_cast<unsigned char>(*p);
-    return p + 1;
-  }
+const char* GetVarint32PtrSlow(const char* p, const char* limit, uint32_t* v) {
   uint32_t result = 0;
   for (int shift = 0; shift <= 28 && p < limit; shift += 7) {
     uint32_t byte = static_cast<unsigned char>(*p++);

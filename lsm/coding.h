@@ -52,7 +52,15 @@ int VarintLength(uint64_t v);
 
 // Decoders: parse from [p, limit), return one past the value or nullptr if
 // the input is truncated or malformed.
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v);
+const char* GetVarint32PtrSlow(const char* p, const char* limit, uint32_t* v);
+// Inline for the one-byte case, which is nearly every length in a block.
+inline const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v) {
+  if (p < limit && (static_cast<unsigned char>(*p) & 0x80) == 0) {
+    *v = static_cast<unsigned char>(*p);
+    return p + 1;
+  }
+  return GetVarint32PtrSlow(p, limit, v);
+}
 const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* v);
 
 // Consume a value from the front of *input; false if it is malformed.

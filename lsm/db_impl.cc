@@ -116,6 +116,7 @@ Status DBImpl::Open() {
     return s;
   }
   RemoveObsoleteFiles(lock);
+  resident_baseline_ = env_->ResidentFileBytes();
   Log("opened " + dir_ + " at sequence " + std::to_string(versions_->last_sequence()));
   opened_ = true;
   flush_thread_ = std::thread([this] { FlushThread(); });
@@ -176,8 +177,10 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
     DBImpl* db;
     std::string name;
     void Dropped(uint64_t bytes, const Status& reason) override {
-      db->Log("WARNING: " + name + ": dropped " + std::to_string(bytes) +
-              " bytes at recovery: " + reason.ToString());
+      // Zeros are the preallocated space a WAL leaves when it is not closed.
+      bool zeros = reason.message().find("zero-filled") != std::string::npos;
+      db->Log(std::string(zeros ? "" : "WARNING: ") + name + ": dropped " +
+              std::to_string(bytes) + " bytes at recovery: " + reason.ToString());
     }
   } reporter;
   reporter.db = this;
@@ -217,7 +220,7 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
   std::string name = LogFileName(dir_, number);
   lock.unlock();
   std::unique_ptr<WritableFile> file;
-  Status s = env_->NewWritableFile(name, &file);
+  Status s = env_->NewLogFile(name, &file);
   // The new file's directory entry must be durable before a synced write
   // in it is acknowledged.
   if (s.ok()) s = env_->SyncDir(dir_);
@@ -336,7 +339,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   }
   if (!writers_.empty()) {
     writers_.front()->cv.notify_one();
-  } else {
+  } else if (shutting_down_) {
     bg_cv_.notify_all();  // Close waits for the queue to drain
   }
   return s;
@@ -434,18 +437,35 @@ SequenceNumber DBImpl::SmallestSnapshot() const {
 }
 
 void DBImpl::NoteTableReads(uint64_t reads) {
-  uint64_t budget = std::max<uint64_t>(1, options_.max_resident_table_bytes / options_.block_size);
-  if (table_reads_since_trim_.fetch_add(reads, std::memory_order_relaxed) + reads < budget) return;
-  if (table_reads_since_trim_.exchange(0) < budget) return;  // another thread trims
-  std::shared_ptr<const Version> v;
+  // Every few thousand table reads, look at how much file-backed memory is
+  // resident beyond what it was at Open (the program and its libraries);
+  // past the budget, hand table pages back to the page cache, a few tables
+  // at a time in rotation, until a quarter of the budget is free again.
+  constexpr uint64_t kCheckEvery = 4096;
+  uint64_t before = table_reads_since_trim_.fetch_add(reads, std::memory_order_relaxed);
+  if (before / kCheckEvery == (before + reads) / kCheckEvery) return;
+  const uint64_t budget = options_.max_resident_table_bytes;
+  uint64_t resident = env_->ResidentFileBytes();
+  if (resident <= resident_baseline_ + budget) return;
+  if (trimming_.exchange(true)) return;  // another thread is at it
+  std::vector<std::shared_ptr<Table>> tables;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!versions_) return;
-    v = versions_->current();
+    if (versions_) {
+      auto v = versions_->current();
+      for (int level = 0; level < v->num_levels(); ++level) {
+        for (const auto& f : v->files(level)) tables.push_back(f->table);
+      }
+    }
   }
-  for (int level = 0; level < v->num_levels(); ++level) {
-    for (const auto& f : v->files(level)) f->table->DropResident();
+  size_t dropped = 0;
+  const uint64_t target = resident_baseline_ + budget / 4 * 3;
+  while (dropped < tables.size() && resident > target) {
+    tables[(trim_cursor_ + dropped) % tables.size()]->DropResident();
+    if (++dropped % 2 == 0) resident = env_->ResidentFileBytes();
   }
+  trim_cursor_ += dropped;
+  trimming_.store(false);
 }
 
 Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {

@@ -102,8 +102,9 @@ class DBImpl final : public DB {
   void Log(const std::string& line);
 
   // --- Reads ---
-  // Counts table reads and, past the budget, releases table pages from the
-  // resident set (the page cache keeps them).
+  // Counts table reads; every few thousand, if the mapped tables' resident
+  // pages exceed Options::max_resident_table_bytes, releases some (the page
+  // cache keeps them, so a later read costs a minor fault, not a disk read).
   void NoteTableReads(uint64_t reads);
   SequenceNumber SmallestSnapshot() const REQUIRES(mu_);
 
@@ -154,7 +155,10 @@ class DBImpl final : public DB {
   uint64_t wal_bytes_ GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> bloom_checked_{0};
   std::atomic<uint64_t> bloom_useful_{0};
-  std::atomic<uint64_t> table_reads_since_trim_{0};
+  std::atomic<uint64_t> table_reads_since_trim_{0};  // table reads, ever
+  uint64_t resident_baseline_ = 0;  // resident file bytes after Open; set once
+  std::atomic<bool> trimming_{false};
+  size_t trim_cursor_ = 0;  // next table to trim; used by the trimming thread only
 };
 
 }  // namespace iron::lsm

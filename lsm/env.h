@@ -85,6 +85,15 @@ class Env {
                                  std::unique_ptr<WritableFile>* result) = 0;
   virtual Status NewMappedFile(const std::string& path,
                                std::unique_ptr<MappedFile>* result) = 0;
+  // Creates or truncates a log file (the WAL): appended to record by
+  // record, each record surviving the death of the process once Append
+  // returns, with Flush a no-op. The POSIX Env copies appends into a shared
+  // mapping of space it preallocates in chunks (no system call per record);
+  // the zero-filled tail left by a crash is what a reader sees as the end.
+  // Close cuts the file to the bytes appended. By default, a WritableFile.
+  virtual Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) {
+    return NewWritableFile(path, result);
+  }
 
   virtual bool FileExists(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, without "." and "..".
@@ -106,6 +115,10 @@ class Env {
   virtual Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) = 0;
 
   virtual uint64_t NowMicros() = 0;
+
+  // Bytes of file-backed memory (mapped tables, mostly) resident in this
+  // process, or 0 if the platform cannot tell.
+  virtual uint64_t ResidentFileBytes() = 0;
 };
 
 // Helpers over any Env.

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -119,6 +121,75 @@ class PosixWritableFile final : public WritableFile {
   std::string buffer_;
 };
 
+// A log written through a shared mapping: an append is a memcpy into the
+// page cache, which outlives the process without a system call. Space is
+// preallocated (fallocate, so a full disk is an error here, never a SIGBUS
+// later) and mapped kChunk bytes at a time.
+class PosixMmapLogFile final : public WritableFile {
+ public:
+  static constexpr size_t kChunk = 1 << 20;
+
+  PosixMmapLogFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixMmapLogFile() override {
+    if (fd_ >= 0) Close();
+  }
+
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      if (pos_ == window_end_) IRON_RETURN_IF_ERROR(MapNextWindow());
+      size_t n = std::min<size_t>(data.size(), window_end_ - pos_);
+      std::memcpy(window_ + (pos_ - window_start_), data.data(), n);
+      pos_ += n;
+      data.remove_prefix(n);
+    }
+    return Status::OK();
+  }
+
+  Status Flush() override { return Status::OK(); }  // already in the page cache
+
+  Status Sync() override {
+    // Writes back the pages dirtied through the mapping, and the size.
+    if (::fdatasync(fd_) != 0) return PosixError(path_, "fdatasync", errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Unmap();
+    Status s;
+    if (::ftruncate(fd_, static_cast<off_t>(pos_)) != 0) s = PosixError(path_, "ftruncate", errno);
+    if (::close(fd_) != 0 && s.ok()) s = PosixError(path_, "close", errno);
+    fd_ = -1;
+    return s;
+  }
+
+ private:
+  Status MapNextWindow() {
+    Unmap();
+    int err = ::posix_fallocate(fd_, static_cast<off_t>(pos_), kChunk);
+    if (err != 0) return PosixError(path_, "fallocate", err);
+    void* p = ::mmap(nullptr, kChunk, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
+                     static_cast<off_t>(pos_));
+    if (p == MAP_FAILED) return PosixError(path_, "mmap", errno);
+    window_ = static_cast<char*>(p);
+    window_start_ = pos_;
+    window_end_ = pos_ + kChunk;
+    return Status::OK();
+  }
+
+  void Unmap() {
+    if (window_ != nullptr) ::munmap(window_, kChunk);
+    window_ = nullptr;
+  }
+
+  const std::string path_;
+  int fd_;
+  char* window_ = nullptr;
+  uint64_t window_start_ = 0;  // file offset of window_[0]; a multiple of kChunk
+  uint64_t window_end_ = 0;
+  uint64_t pos_ = 0;           // bytes appended
+};
+
 class PosixMappedFile final : public MappedFile {
  public:
   PosixMappedFile(const char* base, size_t size) : base_(base), size_(size) {}
@@ -196,6 +267,23 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, "create", errno);
     *result = std::make_unique<PosixWritableFile>(path, fd);
+    return Status::OK();
+  }
+
+  Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return PosixError(path, "create", errno);
+    // A file system without fallocate gets the plain, write(2)-based file.
+    int err = ::posix_fallocate(fd, 0, PosixMmapLogFile::kChunk);
+    if (err == EOPNOTSUPP || err == EINVAL) {
+      *result = std::make_unique<PosixWritableFile>(path, fd);
+      return Status::OK();
+    }
+    if (err != 0) {
+      ::close(fd);
+      return PosixError(path, "fallocate", err);
+    }
+    *result = std::make_unique<PosixMmapLogFile>(path, fd);
     return Status::OK();
   }
 
@@ -294,6 +382,21 @@ class PosixEnv final : public Env {
     if (fd < 0) return PosixError(path, "open log", errno);
     *result = std::make_unique<PosixLogger>(fd);
     return Status::OK();
+  }
+
+  // The third field of /proc/self/statm: resident pages backed by files
+  // (and shared memory).
+  uint64_t ResidentFileBytes() override {
+    int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[128];
+    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+    ::close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    unsigned long long size = 0, resident = 0, shared = 0;
+    if (std::sscanf(buf, "%llu %llu %llu", &size, &resident, &shared) != 3) return 0;
+    return shared * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
 
   uint64_t NowMicros() override {

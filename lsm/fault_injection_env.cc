@@ -82,12 +82,22 @@ void FaultInjectionEnv::OnSynced(const std::string& path) {
 
 Status FaultInjectionEnv::NewWritableFile(const std::string& path,
                                           std::unique_ptr<WritableFile>* result) {
+  return NewTrackedFile(path, /*log=*/false, result);
+}
+
+Status FaultInjectionEnv::NewLogFile(const std::string& path,
+                                     std::unique_ptr<WritableFile>* result) {
+  return NewTrackedFile(path, /*log=*/true, result);
+}
+
+Status FaultInjectionEnv::NewTrackedFile(const std::string& path, bool log,
+                                         std::unique_ptr<WritableFile>* result) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     IRON_RETURN_IF_ERROR(Check(Op::kCreate));
   }
   std::unique_ptr<WritableFile> base;
-  IRON_RETURN_IF_ERROR(base_->NewWritableFile(path, &base));
+  IRON_RETURN_IF_ERROR(log ? base_->NewLogFile(path, &base) : base_->NewWritableFile(path, &base));
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = files_.find(path);

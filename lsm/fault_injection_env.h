@@ -52,6 +52,7 @@ class FaultInjectionEnv final : public Env {
   }
   Status NewWritableFile(const std::string& path,
                          std::unique_ptr<WritableFile>* result) override;
+  Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) override;
   Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
     return base_->NewMappedFile(path, result);
   }
@@ -73,6 +74,7 @@ class FaultInjectionEnv final : public Env {
     return base_->NewLogger(path, result);
   }
   uint64_t NowMicros() override { return base_->NowMicros(); }
+  uint64_t ResidentFileBytes() override { return base_->ResidentFileBytes(); }
 
  private:
   class File;
@@ -88,6 +90,7 @@ class FaultInjectionEnv final : public Env {
     std::optional<std::string> replaced;  // what `to` held before
   };
 
+  Status NewTrackedFile(const std::string& path, bool log, std::unique_ptr<WritableFile>* result);
   // OK, or the failure to inject for one call of `op`.
   Status Check(Op op) REQUIRES(mu_);
   Status OnAppend(const std::string& path, size_t n);

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -97,16 +99,32 @@ inline int CompareInternalKeys(std::string_view a, std::string_view b) {
 }
 
 // A seek target: the first entry for `user_key` visible at `snapshot`.
+// The key a point lookup seeks: user_key with the read's sequence and the
+// type that sorts first among entries of that sequence. Short keys live
+// inline, so a lookup allocates nothing.
 class LookupKey {
  public:
   LookupKey(std::string_view user_key, SequenceNumber snapshot) {
-    AppendInternalKey(&ikey_, user_key, snapshot, kValueTypeForSeek);
+    size_t n = user_key.size() + kTagSize;
+    char* dst = space_;
+    if (n > sizeof(space_)) {
+      heap_ = std::make_unique<char[]>(n);
+      dst = heap_.get();
+    }
+    std::memcpy(dst, user_key.data(), user_key.size());
+    EncodeFixed64(dst + user_key.size(), PackTag(snapshot, kValueTypeForSeek));
+    ikey_ = std::string_view(dst, n);
   }
+  LookupKey(const LookupKey&) = delete;
+  LookupKey& operator=(const LookupKey&) = delete;
+
   std::string_view internal_key() const { return ikey_; }
   std::string_view user_key() const { return ExtractUserKey(ikey_); }
 
  private:
-  std::string ikey_;
+  char space_[120];
+  std::unique_ptr<char[]> heap_;
+  std::string_view ikey_;
 };
 
 }  // namespace iron::lsm

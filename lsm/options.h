@@ -28,26 +28,26 @@ struct Options {
 
   // --- Write path ---
   // A MemTable this large becomes immutable and is flushed to level 0.
-  size_t write_buffer_size = 64 << 20;
+  size_t write_buffer_size = 8 << 20;
 
   // --- Tables ---
   size_t block_size = 4096;         // uncompressed bytes per data block
   int block_restart_interval = 16;  // keys between prefix-compression restarts
   int bloom_bits_per_key = 10;      // 0 disables the filter
-  uint64_t target_file_size = 64 << 20;
+  uint64_t target_file_size = 16 << 20;
 
   // --- Compaction shape ---
   int num_levels = 7;
   int level0_compaction_trigger = 4;  // L0 files that start a compaction
   int level0_slowdown_trigger = 12;   // each write is delayed 1 ms
   int level0_stop_trigger = 20;       // writes wait for compaction
-  uint64_t max_bytes_for_level_base = 256ull << 20;  // L1; Ln = L1 * 10^(n-1)
+  uint64_t max_bytes_for_level_base = 64ull << 20;  // L1; Ln = L1 * 10^(n-1)
   int level_size_multiplier = 10;
 
   // --- Memory ---
   // Bytes of mapped table data allowed to stay resident in this process;
   // beyond it the coldest mappings are released to the page cache.
-  size_t max_resident_table_bytes = 96 << 20;
+  size_t max_resident_table_bytes = 128 << 20;
 };
 
 struct ReadOptions {

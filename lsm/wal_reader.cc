@@ -51,9 +51,10 @@ uint64_t WalReader::RemainingBytes() {
   return Available();
 }
 
-bool WalReader::RestIsZero() {
+bool WalReader::RestIsZeroFrom(size_t skip) {
   RemainingBytes();
-  return std::all_of(buffer_.begin() + static_cast<long>(pos_), buffer_.end(),
+  if (Available() < skip) return false;
+  return std::all_of(buffer_.begin() + static_cast<long>(pos_ + skip), buffer_.end(),
                      [](char c) { return c == 0; });
 }
 
@@ -84,7 +85,7 @@ bool WalReader::ReadRecord(std::string* record) {
   uint32_t length = DecodeFixed32(header + 4);
   if (masked == 0 && length == 0) {
     // Zeros: space the file system allocated but nobody wrote.
-    if (RestIsZero()) {
+    if (RestIsZeroFrom(0)) {
       Drop("torn tail (zero-filled)", true);
     } else {
       Drop("bad record (zero header)", false);
@@ -109,7 +110,8 @@ bool WalReader::ReadRecord(std::string* record) {
   uint32_t actual = Checksum32(std::string_view(header + 4, 4), payload);
   if (UnmaskChecksum(masked) != actual) {
     // Nothing after it: a write cut short by a crash. Data after it: damage.
-    bool last = !Fill(kWalHeaderSize + length + 1);
+    // (Zeros after it are preallocated space never written.)
+    bool last = !Fill(kWalHeaderSize + length + 1) || RestIsZeroFrom(kWalHeaderSize + length);
     Drop(last ? "torn record (checksum mismatch in the final record)" : "checksum mismatch",
          last);
     return false;

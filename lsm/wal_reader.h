@@ -7,7 +7,8 @@
 //   - a torn tail: the last record is incomplete (the file ends inside its
 //     header or payload, or its length runs past the end), or the file ends
 //     in zeros (space allocated but never written), or the last record's
-//     checksum fails with nothing after it (a write cut by a crash). The
+//     checksum fails with nothing but zeros after it (a write cut by a
+//     crash). The
 //     status is a Corruption whose message contains "torn". Such a record
 //     was never acknowledged as durable, so dropping it is correct.
 //   - anything else: a checksum mismatch or impossible length with more
@@ -56,7 +57,9 @@ class WalReader {
   // Reads to the end of the file and returns how many bytes remain from
   // the current position.
   uint64_t RemainingBytes();
-  bool RestIsZero();
+  // True if every byte from `skip` bytes past the read position to the end
+  // of the file is zero.
+  bool RestIsZeroFrom(size_t skip);
   void Drop(const std::string& what, bool torn);
 
   std::unique_ptr<SequentialFile> file_;

@@ -60,8 +60,10 @@ class Engine {
 
 class IronEngine final : public Engine {
  public:
-  explicit IronEngine(const std::string& dir) {
-    iron::lsm::Status s = iron::lsm::DB::Open(iron::lsm::Options(), dir, &db_);
+  IronEngine(const std::string& dir, uint64_t write_buffer_size) {
+    iron::lsm::Options o;
+    if (write_buffer_size != 0) o.write_buffer_size = write_buffer_size;
+    iron::lsm::Status s = iron::lsm::DB::Open(o, dir, &db_);
     if (!s.ok()) throw std::runtime_error("iron: " + s.ToString());
   }
   ~IronEngine() override { db_->Close(); }
@@ -198,6 +200,7 @@ struct Config {
   int value_size = 100;
   uint64_t seed = 301;
   bool stats = false;
+  uint64_t write_buffer_size = 0;  // iron only; 0: the engine's default
 };
 
 std::string MakeKey(uint64_t n, int size) {
@@ -215,7 +218,7 @@ double PeakRssMb() {
 }
 
 std::unique_ptr<Engine> OpenEngine(const Config& c) {
-  if (c.engine == "iron") return std::make_unique<IronEngine>(c.db);
+  if (c.engine == "iron") return std::make_unique<IronEngine>(c.db, c.write_buffer_size);
   if (c.engine == "fsync") return std::make_unique<FsyncEngine>(c.db);
 #ifdef IRON_BENCH_HAVE_LEVELDB
   if (c.engine == "leveldb") return std::make_unique<LevelDBEngine>(c.db);
@@ -281,7 +284,9 @@ int Main(int argc, char** argv) {
       "key_size", po::value(&c.key_size)->default_value(16), "bytes per key (<= 32)")(
       "value_size", po::value(&c.value_size)->default_value(100), "bytes per value")(
       "seed", po::value(&c.seed)->default_value(c.seed), "random seed")(
-      "stats", po::bool_switch(&c.stats), "print the engine's statistics at the end");
+      "stats", po::bool_switch(&c.stats), "print the engine's statistics at the end")(
+      "write_buffer_size", po::value(&c.write_buffer_size)->default_value(0),
+      "iron: MemTable size in bytes (0: the engine's default)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
