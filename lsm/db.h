@@ -51,6 +51,7 @@ struct DBStats {
   uint64_t user_bytes_written = 0;  // keys + values handed to Put/Write
   uint64_t wal_bytes_written = 0;
   uint64_t wal_syncs = 0;
+  uint64_t wal_sync_micros = 0;     // time spent in those syncs
   uint64_t writes = 0;              // batches written
   uint64_t write_groups = 0;        // WAL appends (group commits)
   uint64_t flushes = 0;

@@ -116,6 +116,7 @@ class DBImpl final : public DB {
 
   std::mutex mu_;
   std::condition_variable bg_cv_;  // signalled when background work changes state
+  std::condition_variable gather_cv_;  // a syncing leader waits here for followers
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
 
   std::shared_ptr<MemTable> mem_ GUARDED_BY(mu_);
@@ -126,6 +127,7 @@ class DBImpl final : public DB {
   bool wal_needs_roll_ GUARDED_BY(mu_) = false;
 
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
+  size_t last_sync_group_size_ GUARDED_BY(mu_) = 0;  // writers in the last synced group
   WriteBatch group_batch_;  // used by the leader only
 
   std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
@@ -151,6 +153,7 @@ class DBImpl final : public DB {
   uint64_t writes_ GUARDED_BY(mu_) = 0;
   uint64_t write_groups_ GUARDED_BY(mu_) = 0;
   uint64_t wal_syncs_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_sync_micros_ GUARDED_BY(mu_) = 0;
   uint64_t user_bytes_ GUARDED_BY(mu_) = 0;
   uint64_t wal_bytes_ GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> bloom_checked_{0};

@@ -31,13 +31,14 @@ std::string DBStats::ToString() const {
   double useful = bloom_checked == 0 ? 0 : 100.0 * static_cast<double>(bloom_useful) /
                                                static_cast<double>(bloom_checked);
   std::snprintf(line, sizeof(line),
-                "writes %llu in %llu WAL groups, %llu syncs; user bytes %llu, WAL bytes %llu\n"
+                "writes %llu in %llu WAL groups, %llu syncs (%.3f s); user bytes %llu, WAL bytes %llu\n"
                 "flushes %llu, compactions %llu (%.1f s); write amplification %.2f\n"
                 "bloom: %llu checked, %llu useful (%.1f%%); stalls %llu (%.3f s); "
                 "memtables %llu bytes\n",
                 static_cast<unsigned long long>(writes),
                 static_cast<unsigned long long>(write_groups),
                 static_cast<unsigned long long>(wal_syncs),
+                static_cast<double>(wal_sync_micros) / 1e6,
                 static_cast<unsigned long long>(user_bytes_written),
                 static_cast<unsigned long long>(wal_bytes_written),
                 static_cast<unsigned long long>(flushes),

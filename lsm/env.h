@@ -40,6 +40,13 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
+  // Appends and hands the bytes to the kernel, for a caller about to Sync.
+  // A file that appends through a memory mapping writes these with a
+  // system call instead, so the sync need not write-protect mapped pages.
+  virtual Status AppendForSync(std::string_view data) {
+    Status s = Append(data);
+    return s.ok() ? Flush() : s;
+  }
   virtual Status Flush() = 0;
   virtual Status Sync() = 0;  // Flush, then fdatasync
   virtual Status Close() = 0;

@@ -136,7 +136,7 @@ class PosixMmapLogFile final : public WritableFile {
 
   Status Append(std::string_view data) override {
     while (!data.empty()) {
-      if (pos_ == window_end_) IRON_RETURN_IF_ERROR(MapNextWindow());
+      if (pos_ < window_start_ || pos_ >= window_end_) IRON_RETURN_IF_ERROR(MapWindowAtPos());
       size_t n = std::min<size_t>(data.size(), window_end_ - pos_);
       std::memcpy(window_ + (pos_ - window_start_), data.data(), n);
       pos_ += n;
@@ -146,6 +146,29 @@ class PosixMmapLogFile final : public WritableFile {
   }
 
   Status Flush() override { return Status::OK(); }  // already in the page cache
+
+  // Writing a synced record through the mapping would make every fdatasync
+  // write-protect the page again, a TLB shootdown across CPUs each time;
+  // pwrite into the preallocated space leaves the mapping untouched.
+  Status AppendForSync(std::string_view data) override {
+    if (pos_ + data.size() > allocated_) {
+      uint64_t end = (pos_ + data.size() + kChunk - 1) / kChunk * kChunk;
+      int err = ::posix_fallocate(fd_, static_cast<off_t>(allocated_),
+                                  static_cast<off_t>(end - allocated_));
+      if (err != 0) return PosixError(path_, "fallocate", err);
+      allocated_ = end;
+    }
+    while (!data.empty()) {
+      ssize_t w = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(pos_));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, "write", errno);
+      }
+      pos_ += static_cast<uint64_t>(w);
+      data.remove_prefix(static_cast<size_t>(w));
+    }
+    return Status::OK();
+  }
 
   Status Sync() override {
     // Writes back the pages dirtied through the mapping, and the size.
@@ -164,16 +187,22 @@ class PosixMmapLogFile final : public WritableFile {
   }
 
  private:
-  Status MapNextWindow() {
+  // Maps the kChunk-aligned window holding pos_, allocating it first.
+  Status MapWindowAtPos() {
     Unmap();
-    int err = ::posix_fallocate(fd_, static_cast<off_t>(pos_), kChunk);
-    if (err != 0) return PosixError(path_, "fallocate", err);
+    uint64_t start = pos_ / kChunk * kChunk;
+    if (start + kChunk > allocated_) {
+      int err = ::posix_fallocate(fd_, static_cast<off_t>(allocated_),
+                                  static_cast<off_t>(start + kChunk - allocated_));
+      if (err != 0) return PosixError(path_, "fallocate", err);
+      allocated_ = start + kChunk;
+    }
     void* p = ::mmap(nullptr, kChunk, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
-                     static_cast<off_t>(pos_));
+                     static_cast<off_t>(start));
     if (p == MAP_FAILED) return PosixError(path_, "mmap", errno);
     window_ = static_cast<char*>(p);
-    window_start_ = pos_;
-    window_end_ = pos_ + kChunk;
+    window_start_ = start;
+    window_end_ = start + kChunk;
     return Status::OK();
   }
 
@@ -188,6 +217,7 @@ class PosixMmapLogFile final : public WritableFile {
   uint64_t window_start_ = 0;  // file offset of window_[0]; a multiple of kChunk
   uint64_t window_end_ = 0;
   uint64_t pos_ = 0;           // bytes appended
+  uint64_t allocated_ = kChunk;  // bytes preallocated (the file's size until Close)
 };
 
 class PosixMappedFile final : public MappedFile {

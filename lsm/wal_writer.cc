@@ -20,7 +20,7 @@ uint32_t UnmaskChecksum(uint32_t masked) {
 
 WalWriter::WalWriter(std::unique_ptr<WritableFile> file) : file_(std::move(file)) {}
 
-Status WalWriter::AddRecord(std::string_view payload) {
+Status WalWriter::AddRecord(std::string_view payload, bool for_sync) {
   if (payload.size() > kWalMaxRecord) {
     return Status::InvalidArgument("WAL record of " + std::to_string(payload.size()) +
                                    " bytes exceeds the 1 GiB limit");
@@ -31,9 +31,16 @@ Status WalWriter::AddRecord(std::string_view payload) {
   uint32_t crc = Checksum32(std::string_view(len, 4), payload);
   EncodeFixed32(header.data(), MaskChecksum(crc));
   std::memcpy(header.data() + 4, len, 4);
-  Status s = file_->Append(header);
-  if (s.ok()) s = file_->Append(payload);
-  if (s.ok()) s = file_->Flush();
+  Status s;
+  if (for_sync) {
+    scratch_.assign(header);
+    scratch_.append(payload);
+    s = file_->AppendForSync(scratch_);
+  } else {
+    s = file_->Append(header);
+    if (s.ok()) s = file_->Append(payload);
+    if (s.ok()) s = file_->Flush();
+  }
   if (s.ok()) size_ += kWalHeaderSize + payload.size();
   return s;
 }

@@ -34,8 +34,9 @@ class WalWriter {
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
 
-  // InvalidArgument for a payload over kWalMaxRecord bytes.
-  Status AddRecord(std::string_view payload);
+  // InvalidArgument for a payload over kWalMaxRecord bytes. `for_sync`
+  // says a Sync follows at once (see WritableFile::AppendForSync).
+  Status AddRecord(std::string_view payload, bool for_sync = false);
   Status Sync();
   // Bytes appended so far.
   uint64_t size() const { return size_; }
@@ -44,6 +45,7 @@ class WalWriter {
  private:
   std::unique_ptr<WritableFile> file_;
   uint64_t size_ = 0;
+  std::string scratch_;  // header + payload of a record written for a sync
 };
 
 }  // namespace iron::lsm
