@@ -480,7 +480,9 @@ void DBImpl::NoteTableReads(uint64_t reads) {
   // resident beyond what it was at Open (the program and its libraries);
   // past the budget, hand table pages back to the page cache, a few tables
   // at a time in rotation, until a quarter of the budget is free again.
-  constexpr uint64_t kCheckEvery = 4096;
+  // Often enough that fault-around (16 pages mapped per fault) cannot
+  // overshoot the budget by much between two looks.
+  constexpr uint64_t kCheckEvery = 256;
   uint64_t before = table_reads_since_trim_.fetch_add(reads, std::memory_order_relaxed);
   if (before / kCheckEvery == (before + reads) / kCheckEvery) return;
   const uint64_t budget = options_.max_resident_table_bytes;

@@ -111,7 +111,7 @@ class LookupKey {
       heap_ = std::make_unique<char[]>(n);
       dst = heap_.get();
     }
-    std::memcpy(dst, user_key.data(), user_key.size());
+    if (!user_key.empty()) std::memcpy(dst, user_key.data(), user_key.size());
     EncodeFixed64(dst + user_key.size(), PackTag(snapshot, kValueTypeForSeek));
     ikey_ = std::string_view(dst, n);
   }

@@ -39,7 +39,7 @@ bool WalReader::Fill(size_t n) {
       eof_ = true;
       break;
     }
-    if (got.data() != buffer_.data() + old) std::memmove(buffer_.data() + old, got.data(), got.size());
+    if (!got.empty() && got.data() != buffer_.data() + old) std::memmove(buffer_.data() + old, got.data(), got.size());
     buffer_.resize(old + got.size());
     if (got.size() < want) eof_ = true;
   }

@@ -1,0 +1,103 @@
+// The POSIX Env.
+#include "lsm/env.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "tests/lsm/test_util.h"
+
+namespace iron::lsm {
+namespace {
+
+TEST(EnvTest, FilesRoundTrip) {
+  test::ScratchDir dir;
+  Env* env = Env::Default();
+  std::string a = dir.Join("a"), b = dir.Join("b");
+  ASSERT_TRUE(WriteStringToFile(env, std::string(200000, 'x') + "end", a, true).ok());
+  std::string data;
+  ASSERT_TRUE(ReadFileToString(env, a, &data).ok());
+  EXPECT_EQ(data.size(), 200003u);
+  uint64_t size = 0;
+  ASSERT_TRUE(env->GetFileSize(a, &size).ok());
+  EXPECT_EQ(size, 200003u);
+  ASSERT_TRUE(env->RenameFile(a, b).ok());
+  EXPECT_FALSE(env->FileExists(a));
+  EXPECT_TRUE(env->FileExists(b));
+  std::vector<std::string> names;
+  ASSERT_TRUE(env->GetChildren(dir.path(), &names).ok());
+  EXPECT_EQ(names, std::vector<std::string>{"b"});
+  std::unique_ptr<MappedFile> m;
+  ASSERT_TRUE(env->NewMappedFile(b, &m).ok());
+  ASSERT_EQ(m->size(), 200003u);
+  EXPECT_EQ(std::string_view(m->data() + 200000, 3), "end");
+  m->DropResident(0, m->size());
+  EXPECT_EQ(std::string_view(m->data() + 200000, 3), "end");  // still readable
+  ASSERT_TRUE(env->SyncDir(dir.path()).ok());
+  ASSERT_TRUE(env->RemoveFile(b).ok());
+  Status s = env->RemoveFile(b);
+  EXPECT_TRUE(s.IsIOError());
+  EXPECT_NE(s.message().find("/b"), std::string::npos) << s.message();
+}
+
+TEST(EnvTest, LogFileKeepsWhatWasAppended) {
+  test::ScratchDir dir;
+  std::unique_ptr<WritableFile> f;
+  ASSERT_TRUE(Env::Default()->NewLogFile(dir.Join("x.log"), &f).ok());
+  std::string expected;
+  for (int i = 0; i < 3000; ++i) {
+    std::string rec = std::string(1000, static_cast<char>('a' + i % 26));
+    ASSERT_TRUE((i % 2 ? f->Append(rec) : f->AppendForSync(rec)).ok());
+    expected += rec;
+  }
+  ASSERT_TRUE(f->Sync().ok());
+  // Before Close the file holds the records and then preallocated zeros.
+  std::string before = test::ReadFileOrDie(dir.Join("x.log"));
+  ASSERT_GE(before.size(), expected.size());
+  EXPECT_EQ(before.substr(0, expected.size()), expected);
+  ASSERT_TRUE(f->Close().ok());
+  EXPECT_EQ(test::ReadFileOrDie(dir.Join("x.log")), expected);
+}
+
+TEST(EnvTest, CreateDirIsIdempotent) {
+  test::ScratchDir dir;
+  ASSERT_TRUE(Env::Default()->CreateDir(dir.Join("d")).ok());
+  ASSERT_TRUE(Env::Default()->CreateDir(dir.Join("d")).ok());
+  test::WriteFileOrDie(dir.Join("f"), "x");
+  EXPECT_FALSE(Env::Default()->CreateDir(dir.Join("f")).ok());  // a file is in the way
+}
+
+TEST(EnvTest, LockIsExclusive) {
+  test::ScratchDir dir;
+  std::unique_ptr<FileLock> first, second;
+  ASSERT_TRUE(Env::Default()->LockFile(dir.Join("LOCK"), &first).ok());
+  Status s = Env::Default()->LockFile(dir.Join("LOCK"), &second);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  first.reset();
+  EXPECT_TRUE(Env::Default()->LockFile(dir.Join("LOCK"), &second).ok());
+}
+
+TEST(EnvTest, LoggerAppendsTimestampedLines) {
+  test::ScratchDir dir;
+  {
+    std::unique_ptr<Logger> log;
+    ASSERT_TRUE(Env::Default()->NewLogger(dir.Join("LOG"), &log).ok());
+    log->Log("first");
+    log->Log("second");
+  }
+  std::string text = test::ReadFileOrDie(dir.Join("LOG"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+  EXPECT_NE(text.find("Z first\n"), std::string::npos) << text;
+}
+
+TEST(EnvTest, MissingFilesAreErrorsNamingThePath) {
+  std::unique_ptr<SequentialFile> f;
+  Status s = Env::Default()->NewSequentialFile("/nonexistent/x", &f);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("/nonexistent/x"), std::string::npos);
+  std::unique_ptr<MappedFile> m;
+  EXPECT_FALSE(Env::Default()->NewMappedFile("/nonexistent/x", &m).ok());
+}
+
+}  // namespace
+}  // namespace iron::lsm

@@ -1,0 +1,84 @@
+#include "lsm/fault_injection_env.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/lsm/test_util.h"
+
+namespace iron::lsm {
+namespace {
+
+Status Write(WritableFile* f, const std::string& s) { return f->Append(s); }
+
+TEST(FaultInjectionEnvTest, PowerCutKeepsOnlyWhatWasSynced) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  std::unique_ptr<WritableFile> durable, unsynced_dir;
+  ASSERT_TRUE(env.NewWritableFile(dir.Join("durable"), &durable).ok());
+  ASSERT_TRUE(env.SyncDir(dir.path()).ok());  // its name is now durable
+  ASSERT_TRUE(Write(durable.get(), "synced").ok());
+  ASSERT_TRUE(durable->Sync().ok());
+  ASSERT_TRUE(Write(durable.get(), "-lost").ok());
+  ASSERT_TRUE(env.NewWritableFile(dir.Join("new"), &unsynced_dir).ok());
+  ASSERT_TRUE(Write(unsynced_dir.get(), "data").ok());
+  ASSERT_TRUE(unsynced_dir->Sync().ok());  // synced, but its directory entry is not
+  durable->Close();
+  unsynced_dir->Close();
+  EXPECT_EQ(test::ReadFileOrDie(dir.Join("durable")), "synced-lost");
+  env.PowerCut();
+  EXPECT_EQ(test::ReadFileOrDie(dir.Join("durable")), "synced");
+  EXPECT_FALSE(env.FileExists(dir.Join("new")));
+  EXPECT_EQ(env.syncs(), 2u);
+}
+
+TEST(FaultInjectionEnvTest, PowerCutUndoesAnUnsyncedRename) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  ASSERT_TRUE(WriteStringToFile(&env, "old", dir.Join("CURRENT"), true).ok());
+  ASSERT_TRUE(env.SyncDir(dir.path()).ok());
+  ASSERT_TRUE(WriteStringToFile(&env, "new", dir.Join("tmp"), true).ok());
+  ASSERT_TRUE(env.RenameFile(dir.Join("tmp"), dir.Join("CURRENT")).ok());
+  EXPECT_EQ(test::ReadFileOrDie(dir.Join("CURRENT")), "new");
+  env.PowerCut();
+  EXPECT_EQ(test::ReadFileOrDie(dir.Join("CURRENT")), "old");
+  EXPECT_FALSE(env.FileExists(dir.Join("tmp")));  // created, never made durable
+}
+
+TEST(FaultInjectionEnvTest, FailAfterLetsNPassThenFails) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  std::unique_ptr<WritableFile> f;
+  ASSERT_TRUE(env.NewWritableFile(dir.Join("f"), &f).ok());
+  env.FailAfter(FaultInjectionEnv::Op::kAppend, 2, Status::IOError("injected"));
+  EXPECT_TRUE(Write(f.get(), "1").ok());
+  EXPECT_TRUE(Write(f.get(), "2").ok());
+  EXPECT_TRUE(Write(f.get(), "3").IsIOError());
+  EXPECT_TRUE(Write(f.get(), "4").IsIOError());
+  EXPECT_TRUE(f->Sync().ok());  // other operations are unaffected
+  env.ClearFailures();
+  EXPECT_TRUE(Write(f.get(), "5").ok());
+  f->Close();
+  EXPECT_EQ(test::ReadFileOrDie(dir.Join("f")), "125");
+}
+
+TEST(FaultInjectionEnvTest, SpaceLimitAndDeadFilesystem) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  std::unique_ptr<WritableFile> f;
+  ASSERT_TRUE(env.NewWritableFile(dir.Join("f"), &f).ok());
+  env.SetSpaceLimit(10);
+  EXPECT_TRUE(Write(f.get(), "12345").ok());
+  Status s = Write(f.get(), "123456");
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  env.SetSpaceLimit(0);
+  EXPECT_TRUE(Write(f.get(), "123456").ok());
+  env.SetFilesystemActive(false);
+  EXPECT_FALSE(Write(f.get(), "x").ok());
+  EXPECT_FALSE(f->Sync().ok());
+  std::unique_ptr<WritableFile> g;
+  EXPECT_FALSE(env.NewWritableFile(dir.Join("g"), &g).ok());
+  env.SetFilesystemActive(true);
+  EXPECT_TRUE(Write(f.get(), "x").ok());
+}
+
+}  // namespace
+}  // namespace iron::lsm

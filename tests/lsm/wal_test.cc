@@ -1,0 +1,142 @@
+// The WAL record framing: round trips, and the line between a torn tail
+// (dropped quietly) and damage (reported as such).
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "lsm/coding.h"
+
+#include "lsm/env.h"
+#include "lsm/wal_reader.h"
+#include "lsm/wal_writer.h"
+#include "tests/lsm/test_util.h"
+
+namespace iron::lsm {
+namespace {
+
+struct Recorder : WalReader::Reporter {
+  int calls = 0;
+  uint64_t bytes = 0;
+  std::string message;
+  void Dropped(uint64_t b, const Status& reason) override {
+    ++calls;
+    bytes = b;
+    message = reason.message();
+  }
+};
+
+class WalTest : public ::testing::TestWithParam<bool> {  // param: NewLogFile (mapped) or plain
+ protected:
+  std::string path() { return dir_.Join("000001.log"); }
+  void Write(const std::vector<std::string>& records) {
+    std::unique_ptr<WritableFile> f;
+    Env* env = Env::Default();
+    ASSERT_TRUE((GetParam() ? env->NewLogFile(path(), &f) : env->NewWritableFile(path(), &f)).ok());
+    WalWriter w(std::move(f));
+    uint64_t expected = 0;
+    for (size_t i = 0; i < records.size(); ++i) {
+      ASSERT_TRUE(w.AddRecord(records[i], /*for_sync=*/i % 3 == 0).ok());
+      expected += kWalHeaderSize + records[i].size();
+      EXPECT_EQ(w.size(), expected);
+    }
+    ASSERT_TRUE(w.Sync().ok());
+    ASSERT_TRUE(w.Close().ok());
+  }
+  std::vector<std::string> Read(Recorder* rec, uint64_t* last_end = nullptr) {
+    std::unique_ptr<SequentialFile> f;
+    EXPECT_TRUE(Env::Default()->NewSequentialFile(path(), &f).ok());
+    WalReader r(std::move(f), "000001.log", rec);
+    std::vector<std::string> out;
+    std::string rec_bytes;
+    while (r.ReadRecord(&rec_bytes)) out.push_back(rec_bytes);
+    if (last_end) *last_end = r.LastRecordEnd();
+    return out;
+  }
+  std::vector<std::string> Records() {
+    std::vector<std::string> v = {"", "a", std::string(1 << 20, 'b')};
+    std::mt19937_64 rng(3);
+    for (int i = 0; i < 300; ++i) v.push_back(test::RandomBytes(rng, rng() % 3000));
+    v.push_back("last record");
+    return v;
+  }
+  test::ScratchDir dir_;
+};
+
+TEST_P(WalTest, RoundTrip) {
+  auto records = Records();
+  Write(records);
+  Recorder rec;
+  uint64_t end = 0;
+  EXPECT_EQ(Read(&rec, &end), records);
+  EXPECT_EQ(rec.calls, 0);
+  EXPECT_EQ(end, test::ReadFileOrDie(path()).size());  // Close cut the preallocated tail
+}
+
+TEST_P(WalTest, EveryTruncationOfTheLastRecordIsATornTail) {
+  std::vector<std::string> records = {"first", "second", "the third and last record"};
+  Write(records);
+  std::string full = test::ReadFileOrDie(path());
+  size_t last_start = full.size() - (kWalHeaderSize + records[2].size());
+  for (size_t cut = last_start + 1; cut < full.size(); ++cut) {
+    test::WriteFileOrDie(path(), full.substr(0, cut));
+    Recorder rec;
+    auto got = Read(&rec);
+    ASSERT_EQ(got, std::vector<std::string>(records.begin(), records.begin() + 2)) << cut;
+    ASSERT_EQ(rec.calls, 1);
+    EXPECT_NE(rec.message.find("torn"), std::string::npos) << rec.message;
+    EXPECT_EQ(rec.bytes, cut - last_start);
+  }
+}
+
+TEST_P(WalTest, ZeroFilledTailIsTorn) {
+  Write({"one", "two"});
+  std::string full = test::ReadFileOrDie(path());
+  test::WriteFileOrDie(path(), full + std::string(4096, '\0'));
+  Recorder rec;
+  EXPECT_EQ(Read(&rec), (std::vector<std::string>{"one", "two"}));
+  EXPECT_NE(rec.message.find("torn"), std::string::npos) << rec.message;
+  // A record cut short with zeros after it (a crash inside the copy).
+  test::WriteFileOrDie(path(), full.substr(0, full.size() - 2) + std::string(100, '\0'));
+  Recorder rec2;
+  EXPECT_EQ(Read(&rec2), (std::vector<std::string>{"one"}));
+  EXPECT_NE(rec2.message.find("torn"), std::string::npos) << rec2.message;
+}
+
+TEST_P(WalTest, DamageInTheMiddleIsNotTorn) {
+  std::vector<std::string> records = {"alpha", "bravo", "charlie", "delta"};
+  Write(records);
+  std::string full = test::ReadFileOrDie(path());
+  size_t second_payload = 2 * kWalHeaderSize + records[0].size();
+  full[second_payload + 1] ^= 0x01;
+  test::WriteFileOrDie(path(), full);
+  Recorder rec;
+  EXPECT_EQ(Read(&rec), std::vector<std::string>{"alpha"});
+  ASSERT_EQ(rec.calls, 1);
+  EXPECT_NE(rec.message.find("checksum mismatch"), std::string::npos) << rec.message;
+  EXPECT_EQ(rec.message.find("torn"), std::string::npos) << rec.message;
+  EXPECT_NE(rec.message.find("000001.log"), std::string::npos);
+}
+
+TEST_P(WalTest, ImpossibleLengthInTheMiddle) {
+  Write({"alpha", "bravo", std::string(5000, 'c')});
+  std::string full = test::ReadFileOrDie(path());
+  EncodeFixed32(full.data() + kWalHeaderSize + 5 + 4, 0x7fffffff);  // bravo's length
+  test::WriteFileOrDie(path(), full);
+  Recorder rec;
+  EXPECT_EQ(Read(&rec), std::vector<std::string>{"alpha"});
+  // The length runs past the end of the file, so this reads as torn.
+  EXPECT_EQ(rec.calls, 1);
+}
+
+TEST_P(WalTest, EmptyLog) {
+  Write({});
+  Recorder rec;
+  EXPECT_TRUE(Read(&rec).empty());
+  EXPECT_EQ(rec.calls, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, WalTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "Mapped" : "Plain"; });
+
+}  // namespace
+}  // namespace iron::lsm
