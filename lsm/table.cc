@@ -1,5 +1,6 @@
 #include "lsm/table.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "lsm/block.h"
@@ -90,6 +91,7 @@ Status Table::Open(const Options& options, std::string file_name,
       footer.DecodeFrom(std::string_view(file->data() + size - kFooterSize, kFooterSize),
                         file_name));
   std::shared_ptr<Table> t(new Table(std::move(file_name), std::move(file)));
+  t->data_end_ = std::min<uint64_t>(footer.filter.offset, size);
   const char* base = t->file_->data();
   IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.index, t->file_name_, &t->index_));
   IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.filter, t->file_name_, &t->filter_));

@@ -48,8 +48,9 @@ class Table : public std::enable_shared_from_this<Table> {
 
   uint64_t file_size() const { return file_->size(); }
   const std::string& file_name() const { return file_name_; }
-  // Releases the mapping's pages from this process (see MappedFile).
-  void DropResident() const { file_->DropResident(0, file_->size()); }
+  // Releases the pages of the data blocks from this process (see
+  // MappedFile); the filter and index, read by every lookup, stay.
+  void DropResident() const { file_->DropResident(0, data_end_); }
 
   // Reads and verifies the data block at `handle`.
   Status ReadDataBlock(const BlockHandle& handle, std::string_view* contents) const {
@@ -65,6 +66,7 @@ class Table : public std::enable_shared_from_this<Table> {
   const std::unique_ptr<MappedFile> file_;
   std::string_view index_;
   std::string_view filter_;
+  uint64_t data_end_ = 0;  // the data blocks are [0, data_end_)
   RangeTombstonesPtr range_tombstones_;
 };
 

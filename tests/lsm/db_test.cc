@@ -205,8 +205,10 @@ TEST_F(DBTest, DeleteRangeHidesOnlyOlderKeysInRange) {
   EXPECT_EQ(Get(test::NumberKey(90, 3)), "v");
   EXPECT_EQ(Get(test::NumberKey(50, 3)), "reborn");
   int n = 0;
-  auto it = db_->NewIterator(ReadOptions());
-  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  {
+    auto it = db_->NewIterator(ReadOptions());  // iterators die before their DB
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  }
   EXPECT_EQ(n, 10 + 10 + 1);
   Reopen();
   EXPECT_EQ(Get(test::NumberKey(10, 3)), "NOT_FOUND");
