@@ -4,24 +4,6 @@
 
 namespace iron::lsm {
 
-namespace {
-
-// Decodes one varint32 from [p, limit); nullptr if it does not fit.
-const char* DecodeVarint32(const char* p, const char* limit, uint32_t* v) {
-  uint32_t result = 0;
-  for (uint32_t shift = 0; shift <= 28 && p < limit; shift += 7) {
-    uint32_t byte = static_cast<unsigned char>(*p++);
-    result |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return p;
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 BlockIter::BlockIter(std::string_view contents, BlockComparator cmp, const std::string* context)
     : cmp_(cmp), context_(context) {
   if (contents.size() < 4) {
@@ -54,9 +36,9 @@ bool BlockIter::ParseEntryAt(uint32_t offset) {
   const char* limit = data_ + restarts_;
   const char* p = data_ + offset;
   uint32_t shared, non_shared, value_len;
-  if (offset >= restarts_ || (p = DecodeVarint32(p, limit, &shared)) == nullptr ||
-      (p = DecodeVarint32(p, limit, &non_shared)) == nullptr ||
-      (p = DecodeVarint32(p, limit, &value_len)) == nullptr ||
+  if (offset >= restarts_ || (p = GetVarint32Ptr(p, limit, &shared)) == nullptr ||
+      (p = GetVarint32Ptr(p, limit, &non_shared)) == nullptr ||
+      (p = GetVarint32Ptr(p, limit, &value_len)) == nullptr ||
       static_cast<uint64_t>(limit - p) < uint64_t{non_shared} + value_len ||
       shared > key_.size()) {
     SetCorrupt("bad block entry");

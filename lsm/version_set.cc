@@ -265,6 +265,21 @@ double VersionSet::MaxScore() const {
   return best;
 }
 
+namespace {
+
+// The files of the next level that overlap the user-key range of inputs[0].
+void AddNextLevelInputs(Compaction* c) {
+  std::string_view lo = c->inputs[0].front()->smallest_user_key();
+  std::string_view hi = c->inputs[0].front()->largest_user_key();
+  for (const auto& f : c->inputs[0]) {
+    lo = std::min(lo, f->smallest_user_key());
+    hi = std::max(hi, f->largest_user_key());
+  }
+  c->inputs[1] = c->version->OverlappingFiles(c->level + 1, &lo, &hi);
+}
+
+}  // namespace
+
 std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   const auto& v = current_;
   int best_level = -1;
@@ -302,13 +317,7 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
     c->inputs[0] = {pick};
     compact_pointer_[best_level] = pick->meta.largest;
   }
-  std::string_view lo = c->inputs[0].front()->smallest_user_key();
-  std::string_view hi = c->inputs[0].front()->largest_user_key();
-  for (const auto& f : c->inputs[0]) {
-    lo = std::min(lo, f->smallest_user_key());
-    hi = std::max(hi, f->largest_user_key());
-  }
-  c->inputs[1] = v->OverlappingFiles(best_level + 1, &lo, &hi);
+  AddNextLevelInputs(c.get());
   c->trivial_move = best_level > 0 && c->inputs[0].size() == 1 && c->inputs[1].empty();
   return c;
 }
@@ -322,13 +331,7 @@ std::unique_ptr<Compaction> VersionSet::CompactRangeAt(int level, const std::str
   c->level = level;
   c->version = v;
   c->inputs[0] = std::move(inputs);
-  std::string_view lo = c->inputs[0].front()->smallest_user_key();
-  std::string_view hi = c->inputs[0].front()->largest_user_key();
-  for (const auto& f : c->inputs[0]) {
-    lo = std::min(lo, f->smallest_user_key());
-    hi = std::max(hi, f->largest_user_key());
-  }
-  c->inputs[1] = v->OverlappingFiles(level + 1, &lo, &hi);
+  AddNextLevelInputs(c.get());
   c->trivial_move = level > 0 && c->inputs[1].empty();
   return c;
 }
