@@ -8,16 +8,18 @@ namespace iron::lsm {
 
 namespace {
 
-uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
-
 constexpr int kMaxProbes = 30;
 
 }  // namespace
 
+uint64_t BloomHash(std::string_view user_key) {
+  return XXH3_64bits(user_key.data(), user_key.size());
+}
+
 BloomFilterBuilder::BloomFilterBuilder(int bits_per_key) : bits_per_key_(bits_per_key) {}
 
 void BloomFilterBuilder::AddKey(std::string_view user_key) {
-  hashes_.push_back(KeyHash(user_key));
+  hashes_.push_back(BloomHash(user_key));
 }
 
 std::string BloomFilterBuilder::Finish() const {
@@ -41,11 +43,14 @@ std::string BloomFilterBuilder::Finish() const {
 }
 
 bool BloomFilterMayContain(std::string_view filter, std::string_view user_key) {
+  return BloomFilterMayContainHash(filter, BloomHash(user_key));
+}
+
+bool BloomFilterMayContainHash(std::string_view filter, uint64_t h) {
   if (filter.size() < 2) return true;
   int k = static_cast<unsigned char>(filter.back());
   if (k < 1 || k > kMaxProbes) return true;
   uint64_t bits = (filter.size() - 1) * 8;
-  uint64_t h = KeyHash(user_key);
   uint64_t a = h & 0xffffffffu;
   uint64_t delta = (h >> 32) | 1;
   for (int j = 0; j < k; ++j) {

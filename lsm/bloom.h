@@ -17,6 +17,9 @@
 
 namespace iron::lsm {
 
+// The 64-bit hash every filter of the engine uses for a user key.
+uint64_t BloomHash(std::string_view user_key);
+
 class BloomFilterBuilder {
  public:
   explicit BloomFilterBuilder(int bits_per_key);
@@ -33,5 +36,7 @@ class BloomFilterBuilder {
 // False only if user_key was certainly not added. A filter too short to
 // be one, or with an unknown k, answers true (it filters nothing).
 bool BloomFilterMayContain(std::string_view filter, std::string_view user_key);
+// The same, given BloomHash(user_key).
+bool BloomFilterMayContainHash(std::string_view filter, uint64_t hash);
 
 }  // namespace iron::lsm

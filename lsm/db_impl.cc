@@ -4,6 +4,7 @@
 #include <chrono>
 #include <semaphore>
 
+#include "lsm/bloom.h"
 #include "lsm/db_iter.h"
 #include "lsm/filename.h"
 #include "lsm/merging_iterator.h"
@@ -108,7 +109,7 @@ Status DBImpl::Open() {
   VersionEdit edit;
   Status s = Recover(&edit, lock);
   if (s.ok()) {
-    mem_ = std::make_shared<MemTable>();
+    mem_ = std::make_shared<MemTable>(MemTableFilterBits());
     s = NewWal(lock);
     mem_log_number_ = wal_number_;
   }
@@ -171,7 +172,7 @@ Status DBImpl::Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
   }
   std::sort(logs.begin(), logs.end());
   SequenceNumber max_sequence = versions_->last_sequence();
-  auto mem = std::make_shared<MemTable>();
+  auto mem = std::make_shared<MemTable>(MemTableFilterBits());
   for (uint64_t number : logs) {
     IRON_RETURN_IF_ERROR(ReplayLog(number, &mem, edit, &max_sequence, lock));
   }
@@ -216,7 +217,7 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
     if (batch.Count() > 0) *max_sequence = std::max(*max_sequence, last);
     if ((*mem)->ApproximateMemoryUsage() > options_.write_buffer_size) {
       IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
-      *mem = std::make_shared<MemTable>();
+      *mem = std::make_shared<MemTable>(MemTableFilterBits());
     }
   }
   Log("replayed " + name + ": " + std::to_string(batches) + " batches");
@@ -462,7 +463,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
     }
     IRON_RETURN_IF_ERROR(NewWal(lock));
     imm_ = std::move(mem_);
-    mem_ = std::make_shared<MemTable>();
+    mem_ = std::make_shared<MemTable>(MemTableFilterBits());
     mem_log_number_ = wal_number_;
     force = false;
     bg_cv_.notify_all();
@@ -523,13 +524,14 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
     version = versions_->current();
   }
   LookupKey lkey(key, snapshot);
+  const uint64_t hash = BloomHash(key);  // one hash for every filter on the way
   SequenceNumber max_tombstone = 0;
   for (const MemTable* m : {mem.get(), imm.get()}) {
     if (m == nullptr) continue;
     if (m->HasRangeTombstones()) {
       max_tombstone = std::max(max_tombstone, m->MaxCoveringTombstone(key, snapshot));
     }
-    MemTable::LookupResult r = m->Get(lkey);
+    MemTable::LookupResult r = m->Get(lkey, hash);
     if (r.found) {
       if (r.sequence < max_tombstone || r.type != ValueType::kValue) {
         return Status::NotFound("");
@@ -541,7 +543,7 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   }
   bool found = false;
   VersionGetStats stats;
-  Status s = version->Get(lkey, value, &found, &max_tombstone, &stats);
+  Status s = version->Get(lkey, hash, value, &found, &max_tombstone, &stats);
   if (stats.bloom_checked != 0) {
     bloom_checked_.fetch_add(stats.bloom_checked, std::memory_order_relaxed);
     bloom_useful_.fetch_add(stats.bloom_useful, std::memory_order_relaxed);

@@ -107,6 +107,8 @@ class DBImpl final : public DB {
   // cache keeps them, so a later read costs a minor fault, not a disk read).
   void NoteTableReads(uint64_t reads);
   SequenceNumber SmallestSnapshot() const REQUIRES(mu_);
+  // A MemTable's key filter: about 16 bits per entry of 128 bytes.
+  size_t MemTableFilterBits() const { return options_.write_buffer_size / 8; }
 
   const Options options_;
   const std::string dir_;

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "lsm/bloom.h"
 #include "lsm/coding.h"
 
 namespace iron::lsm {
@@ -21,7 +22,7 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
   return CompareInternalKeys(GetLengthPrefixedAt(a), GetLengthPrefixedAt(b));
 }
 
-MemTable::MemTable() : table_(KeyComparator{}, &arena_) {}
+MemTable::MemTable(size_t filter_bits) : table_(KeyComparator{}, &arena_), filter_(filter_bits) {}
 
 void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
                    std::string_view value) {
@@ -43,11 +44,17 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
   p += kTagSize;
   p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  filter_.Add(BloomHash(key));  // before the entry can be found
   table_.Insert(buf);
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
 
 MemTable::LookupResult MemTable::Get(const LookupKey& key) const {
+  return Get(key, BloomHash(key.user_key()));
+}
+
+MemTable::LookupResult MemTable::Get(const LookupKey& key, uint64_t user_key_hash) const {
+  if (!filter_.MayContain(user_key_hash)) return LookupResult();
   // Seek with a length-prefixed copy of the lookup key.
   std::string_view ikey = key.internal_key();
   char stack_buf[256];

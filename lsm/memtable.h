@@ -23,6 +23,7 @@
 #include "lsm/arena.h"
 #include "lsm/internal_key.h"
 #include "lsm/iterator.h"
+#include "lsm/memtable_filter.h"
 #include "lsm/range_tombstone.h"
 #include "lsm/skiplist.h"
 #include "lsm/thread_annotations.h"
@@ -31,7 +32,8 @@ namespace iron::lsm {
 
 class MemTable {
  public:
-  MemTable();
+  // filter_bits: size of the bloom filter over its user keys (0: none).
+  explicit MemTable(size_t filter_bits = 0);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -48,6 +50,9 @@ class MemTable {
   // The newest point entry for key.user_key() with sequence <= the key's.
   // Range tombstones are not consulted here; see RangeTombstones().
   LookupResult Get(const LookupKey& key) const;
+  // The same, given BloomHash(key.user_key()), which the caller computes
+  // once for the MemTables and every table of a lookup.
+  LookupResult Get(const LookupKey& key, uint64_t user_key_hash) const;
 
   // Point entries in internal-key order.
   std::unique_ptr<Iterator> NewIterator() const;
@@ -76,6 +81,7 @@ class MemTable {
 
   Arena arena_;
   Table table_;
+  MemTableFilter filter_;
   std::atomic<uint64_t> entries_{0};
   std::atomic<size_t> tombstone_bytes_{0};
   std::atomic<uint64_t> tombstone_count_{0};

@@ -47,7 +47,7 @@ struct Options {
   // --- Memory ---
   // Bytes of mapped table data allowed to stay resident in this process;
   // beyond it the coldest mappings are released to the page cache.
-  size_t max_resident_table_bytes = 128 << 20;
+  size_t max_resident_table_bytes = 160 << 20;
 };
 
 struct ReadOptions {

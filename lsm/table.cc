@@ -128,11 +128,16 @@ Status Table::Open(const Options& options, std::string file_name,
 }
 
 Status Table::Get(std::string_view lookup_ikey, TableGetResult* result) const {
+  return Get(lookup_ikey, BloomHash(ExtractUserKey(lookup_ikey)), result);
+}
+
+Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
+                  TableGetResult* result) const {
   *result = TableGetResult();
   std::string_view user_key = ExtractUserKey(lookup_ikey);
   if (!filter_.empty()) {
     result->filter_checked = true;
-    if (!BloomFilterMayContain(filter_, user_key)) {
+    if (!BloomFilterMayContainHash(filter_, user_key_hash)) {
       result->filter_excluded = true;
       return Status::OK();
     }

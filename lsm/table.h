@@ -39,6 +39,8 @@ class Table : public std::enable_shared_from_this<Table> {
   // The first point entry at or after lookup_ikey (user key + the read's
   // sequence, kValueTypeForSeek) if it has the same user key.
   Status Get(std::string_view lookup_ikey, TableGetResult* result) const;
+  // The same, given BloomHash of the lookup's user key.
+  Status Get(std::string_view lookup_ikey, uint64_t user_key_hash, TableGetResult* result) const;
 
   // Point entries (not range tombstones) in internal-key order.
   std::unique_ptr<Iterator> NewIterator() const;

@@ -21,8 +21,9 @@ namespace {
 
 // One table's answer to a point lookup. Returns true when the search is
 // over (a value, a deletion, or an entry hidden by a tombstone).
-bool ProbeTable(const LiveFile& f, const LookupKey& key, std::string* value, bool* found,
-                SequenceNumber* max_tombstone, VersionGetStats* stats, Status* status) {
+bool ProbeTable(const LiveFile& f, const LookupKey& key, uint64_t hash, std::string* value,
+                bool* found, SequenceNumber* max_tombstone, VersionGetStats* stats,
+                Status* status) {
   SequenceNumber snapshot = ExtractSequence(key.internal_key());
   const RangeTombstonesPtr& tombs = f.table->range_tombstones();
   if (tombs && !tombs->empty()) {
@@ -30,7 +31,7 @@ bool ProbeTable(const LiveFile& f, const LookupKey& key, std::string* value, boo
   }
   TableGetResult r;
   ++stats->tables_read;
-  *status = f.table->Get(key.internal_key(), &r);
+  *status = f.table->Get(key.internal_key(), hash, &r);
   if (r.filter_checked) ++stats->bloom_checked;
   if (r.filter_excluded) ++stats->bloom_useful;
   if (!status->ok()) return true;
@@ -46,8 +47,8 @@ bool ProbeTable(const LiveFile& f, const LookupKey& key, std::string* value, boo
 
 }  // namespace
 
-Status Version::Get(const LookupKey& key, std::string* value, bool* found,
-                    SequenceNumber* max_tombstone, VersionGetStats* stats) const {
+Status Version::Get(const LookupKey& key, uint64_t user_key_hash, std::string* value,
+                    bool* found, SequenceNumber* max_tombstone, VersionGetStats* stats) const {
   *found = false;
   if (*max_tombstone != 0) return Status::OK();
   std::string_view user_key = key.user_key();
@@ -55,7 +56,9 @@ Status Version::Get(const LookupKey& key, std::string* value, bool* found,
   // Level 0: every table whose range holds the key, newest first.
   for (const auto& f : levels_[0]) {
     if (user_key < f->smallest_user_key() || user_key > f->largest_user_key()) continue;
-    if (ProbeTable(*f, key, value, found, max_tombstone, stats, &status)) return status;
+    if (ProbeTable(*f, key, user_key_hash, value, found, max_tombstone, stats, &status)) {
+      return status;
+    }
   }
   for (size_t level = 1; level < levels_.size(); ++level) {
     const auto& files = levels_[level];
@@ -66,7 +69,9 @@ Status Version::Get(const LookupKey& key, std::string* value, bool* found,
     for (; i < files.size(); ++i) {
       const auto& f = files[i];
       if (user_key < f->smallest_user_key()) break;
-      if (ProbeTable(*f, key, value, found, max_tombstone, stats, &status)) return status;
+      if (ProbeTable(*f, key, user_key_hash, value, found, max_tombstone, stats, &status)) {
+      return status;
+    }
       if (f->largest_user_key() != user_key) break;
     }
   }

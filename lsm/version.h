@@ -55,7 +55,8 @@ class Version {
   // *max_tombstone carries in (and out) the highest covering range
   // tombstone sequence seen so far in newer sources. On return *found says
   // whether a live value was found (into *value).
-  Status Get(const LookupKey& key, std::string* value, bool* found,
+  // user_key_hash is BloomHash(key.user_key()).
+  Status Get(const LookupKey& key, uint64_t user_key_hash, std::string* value, bool* found,
              SequenceNumber* max_tombstone, VersionGetStats* stats) const;
 
   // Iterators over every table that may hold user keys in

@@ -8,7 +8,7 @@
 // every engine runs without compression and with a 10 bits/key bloom
 // filter. Each benchmark prints one line:
 //   <engine> <benchmark> ops=<n> ops_per_sec=<x> mb_per_sec=<y>
-//   p50_us=.. p99_us=.. p999_us=.. peak_rss_mb=..
+//   p50_us=.. p99_us=.. p999_us=.. peak_rss_mb=.. write_amp=.. (iron; -1 if unknown)
 // `--engine=fsync` measures the raw reference: append one record and
 // fdatasync it, in a loop, on a file in --db.
 #include <fcntl.h>
@@ -55,8 +55,21 @@ class Engine {
   virtual ~Engine() = default;
   virtual bool Put(const std::string& key, const std::string& value, bool sync) = 0;
   virtual bool Get(const std::string& key, std::string* value) = 0;  // false: missing
+  // Seeks to `start` and reads up to n entries; false on an error.
+  virtual bool SeekScan(const std::string& start, int n) = 0;
   virtual std::string Stats() { return ""; }
+  // Bytes written to disk per byte written by the user; < 0 if unknown.
+  virtual double WriteAmplification() { return -1; }
 };
+
+// Seek + scan over any engine's iterator type.
+template <typename It>
+bool ScanN(It* it, const std::string& start, int n) {
+  int seen = 0;
+  size_t bytes = 0;  // reading each value's size keeps the loop honest
+  for (it->Seek(start); it->Valid() && seen < n; it->Next(), ++seen) bytes += it->value().size();
+  return it->status().ok() && bytes != static_cast<size_t>(-1);
+}
 
 class IronEngine final : public Engine {
  public:
@@ -75,7 +88,12 @@ class IronEngine final : public Engine {
   bool Get(const std::string& key, std::string* value) override {
     return db_->Get(iron::lsm::ReadOptions(), key, value).ok();
   }
+  bool SeekScan(const std::string& start, int n) override {
+    auto it = db_->NewIterator(iron::lsm::ReadOptions());
+    return ScanN(it.get(), start, n);
+  }
   std::string Stats() override { return db_->GetStats().ToString(); }
+  double WriteAmplification() override { return db_->GetStats().WriteAmplification(); }
 
  private:
   std::unique_ptr<iron::lsm::DB> db_;
@@ -103,6 +121,10 @@ class LevelDBEngine final : public Engine {
   }
   bool Get(const std::string& key, std::string* value) override {
     return db_->Get(leveldb::ReadOptions(), key, value).ok();
+  }
+  bool SeekScan(const std::string& start, int n) override {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    return ScanN(it.get(), start, n);
   }
 
  private:
@@ -135,6 +157,10 @@ class RocksDBEngine final : public Engine {
   bool Get(const std::string& key, std::string* value) override {
     return db_->Get(rocksdb::ReadOptions(), key, value).ok();
   }
+  bool SeekScan(const std::string& start, int n) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    return ScanN(it.get(), start, n);
+  }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
@@ -157,6 +183,7 @@ class FsyncEngine final : public Engine {
     return !sync || ::fdatasync(fd_) == 0;
   }
   bool Get(const std::string&, std::string*) override { return false; }
+  bool SeekScan(const std::string&, int) override { return false; }
 
  private:
   int fd_ = -1;
@@ -232,8 +259,8 @@ std::unique_ptr<Engine> OpenEngine(const Config& c) {
 // Runs `ops` operations split over `threads`; op(thread, i, rng) returns
 // false on failure.
 template <typename Op>
-void Run(const Config& c, const std::string& name, uint64_t ops, int threads, uint64_t bytes_per_op,
-         Op op) {
+void Run(const Config& c, Engine* engine, const std::string& name, uint64_t ops, int threads,
+         uint64_t bytes_per_op, Op op) {
   std::vector<Histogram> hists(threads);
   std::atomic<uint64_t> failures{0};
   auto start = Clock::now();
@@ -255,11 +282,11 @@ void Run(const Config& c, const std::string& name, uint64_t ops, int threads, ui
   for (auto& h : hists) all.Merge(h);
   std::printf(
       "%s %s ops=%llu threads=%d secs=%.3f ops_per_sec=%.0f mb_per_sec=%.2f p50_us=%.2f "
-      "p99_us=%.2f p999_us=%.2f peak_rss_mb=%.1f failures=%llu\n",
+      "p99_us=%.2f p999_us=%.2f peak_rss_mb=%.1f write_amp=%.2f failures=%llu\n",
       c.engine.c_str(), name.c_str(), static_cast<unsigned long long>(ops), threads, secs,
       static_cast<double>(ops) / secs,
       static_cast<double>(ops * bytes_per_op) / secs / 1048576.0, all.Percentile(50),
-      all.Percentile(99), all.Percentile(99.9), PeakRssMb(),
+      all.Percentile(99), all.Percentile(99.9), PeakRssMb(), engine->WriteAmplification(),
       static_cast<unsigned long long>(failures.load()));
   std::fflush(stdout);
 }
@@ -275,8 +302,9 @@ int Main(int argc, char** argv) {
       "engine", po::value(&c.engine)->default_value("iron"),
       "iron | leveldb | rocksdb | fsync (raw write+fdatasync reference)")(
       "benchmarks", po::value(&benchmarks)->default_value("fillrandom,readrandom"),
-      "comma-separated, run in order on one DB: fillseq, fillrandom, fillsync "
-      "(durable puts, --threads writers), readrandom, readmissing")(
+      "comma-separated, run in order on one DB: fillseq, fillrandom, overwrite, "
+      "fillsync (durable puts, --threads writers), readrandom, readmissing, "
+      "seekrandom (seek + scan 10)")(
       "db", po::value(&c.db), "directory for the database (required; emptied first)")(
       "num", po::value(&c.num)->default_value(c.num), "keys written by fill benchmarks")(
       "reads", po::value(&c.reads)->default_value(0), "lookups by read benchmarks (0: --num)")(
@@ -325,27 +353,35 @@ int Main(int argc, char** argv) {
   std::string name;
   while (std::getline(list, name, ',')) {
     if (name == "fillseq") {
-      Run(c, name, c.num, 1, bytes, [&](int, uint64_t i, std::mt19937_64&) {
+      Run(c, engine.get(), name, c.num, 1, bytes, [&](int, uint64_t i, std::mt19937_64&) {
         return engine->Put(MakeKey(i, c.key_size), value_at(i), false);
       });
     } else if (name == "fillrandom") {
       // A random permutation-like order of [0, num): every key written once.
-      Run(c, name, c.num, 1, bytes, [&](int, uint64_t i, std::mt19937_64&) {
+      Run(c, engine.get(), name, c.num, 1, bytes, [&](int, uint64_t i, std::mt19937_64&) {
         uint64_t k = (i * 2654435761ull) % c.num;
         return engine->Put(MakeKey(k, c.key_size), value_at(i), false);
       });
     } else if (name == "fillsync") {
-      Run(c, name, c.num, c.threads, bytes, [&](int, uint64_t i, std::mt19937_64&) {
+      Run(c, engine.get(), name, c.num, c.threads, bytes, [&](int, uint64_t i, std::mt19937_64&) {
         uint64_t k = (i * 2654435761ull) % c.num;
         return engine->Put(MakeKey(k, c.key_size), value_at(i), true);
       });
     } else if (name == "readrandom") {
-      Run(c, name, c.reads, c.threads, bytes, [&](int, uint64_t, std::mt19937_64& rng) {
+      Run(c, engine.get(), name, c.reads, c.threads, bytes, [&](int, uint64_t, std::mt19937_64& rng) {
         std::string v;
         return engine->Get(MakeKey(rng() % c.num, c.key_size), &v);
       });
+    } else if (name == "overwrite") {
+      Run(c, engine.get(), name, c.num, 1, bytes, [&](int, uint64_t i, std::mt19937_64& rng) {
+        return engine->Put(MakeKey(rng() % c.num, c.key_size), value_at(i), false);
+      });
+    } else if (name == "seekrandom") {
+      Run(c, engine.get(), name, c.reads, c.threads, bytes * 10, [&](int, uint64_t, std::mt19937_64& rng) {
+        return engine->SeekScan(MakeKey(rng() % c.num, c.key_size), 10);
+      });
     } else if (name == "readmissing") {
-      Run(c, name, c.reads, c.threads, bytes, [&](int, uint64_t, std::mt19937_64& rng) {
+      Run(c, engine.get(), name, c.reads, c.threads, bytes, [&](int, uint64_t, std::mt19937_64& rng) {
         std::string v;
         return !engine->Get(MakeKey(c.num + rng() % c.num, c.key_size), &v);
       });

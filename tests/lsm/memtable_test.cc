@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "lsm/bloom.h"
+
 namespace iron::lsm {
 namespace {
 
@@ -73,6 +75,30 @@ TEST(MemTableTest, MemoryUsageGrows) {
   size_t before = mem.ApproximateMemoryUsage();
   for (int i = 0; i < 1000; ++i) mem.Add(i + 1, ValueType::kValue, std::to_string(i), std::string(100, 'v'));
   EXPECT_GE(mem.ApproximateMemoryUsage(), before + 100 * 1000);
+}
+
+}  // namespace
+}  // namespace iron::lsm
+
+namespace iron::lsm {
+namespace {
+
+TEST(MemTableFilterTest, NoFalseNegativesFewFalsePositives) {
+  MemTableFilter filter(1 << 20);
+  for (int i = 0; i < 50000; ++i) filter.Add(BloomHash("key" + std::to_string(i)));
+  for (int i = 0; i < 50000; ++i) ASSERT_TRUE(filter.MayContain(BloomHash("key" + std::to_string(i))));
+  int positives = 0;
+  for (int i = 0; i < 50000; ++i) positives += filter.MayContain(BloomHash("absent" + std::to_string(i)));
+  EXPECT_LT(positives, 50000 / 50);  // under 2% at ~20 bits per key
+  MemTableFilter none(0);
+  EXPECT_TRUE(none.MayContain(BloomHash("anything")));
+}
+
+TEST(MemTableFilterTest, MemTableWithAFilterFindsEverything) {
+  MemTable mem(1 << 16);
+  for (int i = 0; i < 5000; ++i) mem.Add(i + 1, ValueType::kValue, "k" + std::to_string(i), "v");
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(mem.Get(LookupKey("k" + std::to_string(i), 10000)).found);
+  for (int i = 0; i < 1000; ++i) ASSERT_FALSE(mem.Get(LookupKey("x" + std::to_string(i), 10000)).found);
 }
 
 }  // namespace
