@@ -187,10 +187,10 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
   struct Reporter : WalReader::Reporter {
     DBImpl* db;
     std::string name;
-    void Dropped(uint64_t bytes, const Status& reason) override {
+    void Dropped(uint64_t bytes, WalReader::Drop kind, const Status& reason) override {
       // Zeros are the preallocated space a WAL leaves when it is not closed.
-      bool zeros = reason.message().find("zero-filled") != std::string::npos;
-      db->Log(std::string(zeros ? "" : "WARNING: ") + name + ": dropped " +
+      bool expected = kind == WalReader::Drop::kZeroTail;
+      db->Log(std::string(expected ? "" : "WARNING: ") + name + ": dropped " +
               std::to_string(bytes) + " bytes at recovery: " + reason.ToString());
     }
   } reporter;
@@ -477,7 +477,7 @@ SequenceNumber DBImpl::SmallestSnapshot() const {
 }
 
 void DBImpl::NoteTableReads(uint64_t reads) {
-  // Every few thousand table reads, look at how much file-backed memory is
+  // Every 256 table reads, look at how much file-backed memory is
   // resident beyond what it was at Open (the program and its libraries);
   // past the budget, hand table pages back to the page cache, a few tables
   // at a time in rotation, until a quarter of the budget is free again.

@@ -102,7 +102,7 @@ class DBImpl final : public DB {
   void Log(const std::string& line);
 
   // --- Reads ---
-  // Counts table reads; every few thousand, if the mapped tables' resident
+  // Counts table reads; every 256, if the mapped tables' resident
   // pages exceed Options::max_resident_table_bytes, releases some (the page
   // cache keeps them, so a later read costs a minor fault, not a disk read).
   void NoteTableReads(uint64_t reads);

@@ -151,13 +151,7 @@ class PosixMmapLogFile final : public WritableFile {
   // write-protect the page again, a TLB shootdown across CPUs each time;
   // pwrite into the preallocated space leaves the mapping untouched.
   Status AppendForSync(std::string_view data) override {
-    if (pos_ + data.size() > allocated_) {
-      uint64_t end = (pos_ + data.size() + kChunk - 1) / kChunk * kChunk;
-      int err = ::posix_fallocate(fd_, static_cast<off_t>(allocated_),
-                                  static_cast<off_t>(end - allocated_));
-      if (err != 0) return PosixError(path_, "fallocate", err);
-      allocated_ = end;
-    }
+    IRON_RETURN_IF_ERROR(Reserve(pos_ + data.size()));
     while (!data.empty()) {
       ssize_t w = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(pos_));
       if (w < 0) {
@@ -187,16 +181,22 @@ class PosixMmapLogFile final : public WritableFile {
   }
 
  private:
+  // Preallocates the file up to `end`, rounded up to whole chunks.
+  Status Reserve(uint64_t end) {
+    if (end <= allocated_) return Status::OK();
+    end = (end + kChunk - 1) / kChunk * kChunk;
+    int err = ::posix_fallocate(fd_, static_cast<off_t>(allocated_),
+                                static_cast<off_t>(end - allocated_));
+    if (err != 0) return PosixError(path_, "fallocate", err);
+    allocated_ = end;
+    return Status::OK();
+  }
+
   // Maps the kChunk-aligned window holding pos_, allocating it first.
   Status MapWindowAtPos() {
     Unmap();
     uint64_t start = pos_ / kChunk * kChunk;
-    if (start + kChunk > allocated_) {
-      int err = ::posix_fallocate(fd_, static_cast<off_t>(allocated_),
-                                  static_cast<off_t>(start + kChunk - allocated_));
-      if (err != 0) return PosixError(path_, "fallocate", err);
-      allocated_ = start + kChunk;
-    }
+    IRON_RETURN_IF_ERROR(Reserve(start + kChunk));
     void* p = ::mmap(nullptr, kChunk, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
                      static_cast<off_t>(start));
     if (p == MAP_FAILED) return PosixError(path_, "mmap", errno);
@@ -284,6 +284,8 @@ class PosixLogger final : public Logger {
 
 class PosixEnv final : public Env {
  public:
+  PosixEnv() : statm_fd_(::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) {}
+
   Status NewSequentialFile(const std::string& path,
                            std::unique_ptr<SequentialFile>* result) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -416,12 +418,12 @@ class PosixEnv final : public Env {
 
   // The third field of /proc/self/statm: resident pages backed by files
   // (and shared memory).
+  // Called every few hundred table reads, so the file stays open: one
+  // pread per call.
   uint64_t ResidentFileBytes() override {
-    int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    if (statm_fd_ < 0) return 0;
     char buf[128];
-    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-    ::close(fd);
+    ssize_t n = ::pread(statm_fd_, buf, sizeof(buf) - 1, 0);
     if (n <= 0) return 0;
     buf[n] = '\0';
     unsigned long long size = 0, resident = 0, shared = 0;
@@ -434,6 +436,9 @@ class PosixEnv final : public Env {
                                      std::chrono::steady_clock::now().time_since_epoch())
                                      .count());
   }
+
+ private:
+  const int statm_fd_;  // -1 where /proc is missing; never closed (the Env lives forever)
 };
 
 }  // namespace

@@ -98,7 +98,6 @@ inline int CompareInternalKeys(std::string_view a, std::string_view b) {
   return 0;
 }
 
-// A seek target: the first entry for `user_key` visible at `snapshot`.
 // The key a point lookup seeks: user_key with the read's sequence and the
 // type that sorts first among entries of that sequence. Short keys live
 // inline, so a lookup allocates nothing.

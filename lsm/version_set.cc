@@ -114,8 +114,10 @@ Status VersionSet::Recover() {
   }
 
   struct Reporter : WalReader::Reporter {
-    Status dropped;
-    void Dropped(uint64_t bytes, const Status& reason) override { dropped = reason; }
+    Status damage;  // set for anything but a torn tail
+    void Dropped(uint64_t bytes, WalReader::Drop kind, const Status& reason) override {
+      if (kind == WalReader::Drop::kDamage) damage = reason;
+    }
   } reporter;
   WalReader reader(std::move(file), manifest, &reporter);
 
@@ -144,9 +146,7 @@ Status VersionSet::Recover() {
   }
   // A torn final edit was never acknowledged (LogAndApply syncs before
   // publishing), so dropping it is correct. Anything else is damage.
-  if (!reporter.dropped.ok() && reporter.dropped.message().find("torn") == std::string::npos) {
-    return Status::Corruption(manifest + ": " + reporter.dropped.message());
-  }
+  if (!reporter.damage.ok()) return Status::Corruption(manifest + ": " + reporter.damage.message());
   if (edits == 0 || !next_file || !log_number || !last_seq) {
     return Status::Corruption(manifest + ": incomplete (missing " +
                               std::string(edits == 0 ? "every record" :

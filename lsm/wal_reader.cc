@@ -39,7 +39,9 @@ bool WalReader::Fill(size_t n) {
       eof_ = true;
       break;
     }
-    if (!got.empty() && got.data() != buffer_.data() + old) std::memmove(buffer_.data() + old, got.data(), got.size());
+    if (!got.empty() && got.data() != buffer_.data() + old) {
+      std::memmove(buffer_.data() + old, got.data(), got.size());
+    }
     buffer_.resize(old + got.size());
     if (got.size() < want) eof_ = true;
   }
@@ -58,7 +60,7 @@ bool WalReader::RestIsZeroFrom(size_t skip) {
                      [](char c) { return c == 0; });
 }
 
-void WalReader::Drop(const std::string& what, bool torn) {
+void WalReader::Report(const std::string& what, Drop kind) {
   uint64_t offset = buffer_offset_ + pos_;
   uint64_t bytes = RemainingBytes();
   stopped_ = true;
@@ -66,8 +68,7 @@ void WalReader::Drop(const std::string& what, bool torn) {
   std::string msg = file_name_ + ": " + what + " at offset " + std::to_string(offset) + " (" +
                     std::to_string(bytes) + " bytes dropped)";
   if (!read_error_.ok()) msg += "; read error: " + read_error_.ToString();
-  (void)torn;
-  reporter_->Dropped(bytes, Status::Corruption(msg));
+  reporter_->Dropped(bytes, kind, Status::Corruption(msg));
 }
 
 bool WalReader::ReadRecord(std::string* record) {
@@ -77,7 +78,11 @@ bool WalReader::ReadRecord(std::string* record) {
       stopped_ = true;  // clean end
       return false;
     }
-    Drop(read_error_.ok() ? "torn record header" : "unreadable record", true);
+    if (read_error_.ok()) {
+      Report("torn record header", Drop::kTorn);
+    } else {
+      Report("unreadable record", Drop::kDamage);
+    }
     return false;
   }
   const char* header = buffer_.data() + pos_;
@@ -86,23 +91,27 @@ bool WalReader::ReadRecord(std::string* record) {
   if (masked == 0 && length == 0) {
     // Zeros: space the file system allocated but nobody wrote.
     if (RestIsZeroFrom(0)) {
-      Drop("torn tail (zero-filled)", true);
+      Report("torn tail (zero-filled)", Drop::kZeroTail);
     } else {
-      Drop("bad record (zero header)", false);
+      Report("bad record (zero header)", Drop::kDamage);
     }
     return false;
   }
   if (length > kWalMaxRecord) {
     // A length that runs past the end is an incomplete final record.
     if (RemainingBytes() < kWalHeaderSize + static_cast<uint64_t>(length)) {
-      Drop("torn record (length runs past the end of the file)", true);
+      Report("torn record (length runs past the end of the file)", Drop::kTorn);
     } else {
-      Drop("bad record length " + std::to_string(length), false);
+      Report("bad record length " + std::to_string(length), Drop::kDamage);
     }
     return false;
   }
   if (!Fill(kWalHeaderSize + length)) {
-    Drop(read_error_.ok() ? "torn record (file ends inside it)" : "unreadable record", true);
+    if (read_error_.ok()) {
+      Report("torn record (file ends inside it)", Drop::kTorn);
+    } else {
+      Report("unreadable record", Drop::kDamage);
+    }
     return false;
   }
   header = buffer_.data() + pos_;
@@ -112,8 +121,11 @@ bool WalReader::ReadRecord(std::string* record) {
     // Nothing after it: a write cut short by a crash. Data after it: damage.
     // (Zeros after it are preallocated space never written.)
     bool last = !Fill(kWalHeaderSize + length + 1) || RestIsZeroFrom(kWalHeaderSize + length);
-    Drop(last ? "torn record (checksum mismatch in the final record)" : "checksum mismatch",
-         last);
+    if (last) {
+      Report("torn record (checksum mismatch in the final record)", Drop::kTorn);
+    } else {
+      Report("checksum mismatch", Drop::kDamage);
+    }
     return false;
   }
   record->assign(payload);

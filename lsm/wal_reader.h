@@ -2,20 +2,21 @@
 // first damage.
 //
 // A log ends cleanly, or in one of two kinds of damage, which the Reporter
-// hears about once, with the number of bytes dropped from there to the end
-// of the file:
-//   - a torn tail: the last record is incomplete (the file ends inside its
-//     header or payload, or its length runs past the end), or the file ends
-//     in zeros (space allocated but never written), or the last record's
-//     checksum fails with nothing but zeros after it (a write cut by a
-//     crash). The
-//     status is a Corruption whose message contains "torn". Such a record
-//     was never acknowledged as durable, so dropping it is correct.
-//   - anything else: a checksum mismatch or impossible length with more
-//     data after it. The message says "checksum mismatch" or "bad record
-//     length" and the offset, and never "torn".
-// Callers decide what each means: WAL replay logs both and keeps what came
-// before; manifest recovery accepts only a torn tail.
+// hears about once, as a Drop kind and a Corruption naming the file and
+// offset, with the number of bytes dropped from there to the end of file:
+//   - a torn tail (kTorn, or kZeroTail when it is all zeros): the last
+//     record is incomplete (the file ends inside its header or payload, or
+//     its length runs past the end), or the file ends in zeros (space
+//     allocated but never written), or the last record's checksum fails
+//     with nothing but zeros after it (a write cut by a crash). The message
+//     contains "torn". Such a record was never acknowledged as durable, so
+//     dropping it is correct.
+//   - damage (kDamage): a checksum mismatch or impossible length with more
+//     data after it, or a read error. The message says what ("checksum
+//     mismatch", "bad record length", ...) and never "torn".
+// Callers decide what each means: WAL replay keeps what came before and
+// logs a warning for a torn record or damage; manifest recovery refuses
+// damage.
 //
 // Thread safety: one thread.
 #pragma once
@@ -31,10 +32,17 @@ namespace iron::lsm {
 
 class WalReader {
  public:
+  // What the dropped bytes were (see above).
+  enum class Drop {
+    kZeroTail,  // a torn tail that is nothing but zeros: preallocated, never written
+    kTorn,      // a torn tail: a record cut short
+    kDamage,    // anything else, including a read error
+  };
+
   class Reporter {
    public:
     virtual ~Reporter() = default;
-    virtual void Dropped(uint64_t bytes, const Status& reason) = 0;
+    virtual void Dropped(uint64_t bytes, Drop kind, const Status& reason) = 0;
   };
 
   // reporter may be null.
@@ -60,7 +68,7 @@ class WalReader {
   // True if every byte from `skip` bytes past the read position to the end
   // of the file is zero.
   bool RestIsZeroFrom(size_t skip);
-  void Drop(const std::string& what, bool torn);
+  void Report(const std::string& what, Drop kind);
 
   std::unique_ptr<SequentialFile> file_;
   const std::string file_name_;

@@ -18,7 +18,7 @@ struct Recorder : WalReader::Reporter {
   int calls = 0;
   uint64_t bytes = 0;
   std::string message;
-  void Dropped(uint64_t b, const Status& reason) override {
+  void Dropped(uint64_t b, WalReader::Drop, const Status& reason) override {
     ++calls;
     bytes = b;
     message = reason.message();
