@@ -1,0 +1,59 @@
+#include "fs/inode_table.h"
+
+#include <algorithm>
+
+namespace iron::fs {
+
+InodeTable::InodeTable(size_t capacity)
+    : per_shard_capacity_(std::max<size_t>(16, capacity / kShards)) {}
+
+InodeTable::NodeRef InodeTable::Get(uint64_t ino) {
+  Shard& shard = shards_[ino % kShards];
+  std::lock_guard l(shard.mu);
+  auto [it, inserted] = shard.nodes.try_emplace(ino);
+  if (inserted) {
+    it->second = std::make_shared<Node>(ino);
+    NodeRef node = it->second;
+    if (shard.nodes.size() > per_shard_capacity_) Shrink(&shard);
+    return node;
+  }
+  return it->second;
+}
+
+void InodeTable::Shrink(Shard* shard) {
+  size_t target = per_shard_capacity_ * 3 / 4;
+  for (auto it = shard->nodes.begin(); it != shard->nodes.end() && shard->nodes.size() > target;) {
+    Node& node = *it->second;
+    // Only this map holds a reference, and new references are taken under
+    // the shard lock we hold: nobody can start using the Node meanwhile.
+    bool idle = it->second.use_count() == 1;
+    if (idle) {
+      std::lock_guard nl(node.mu);
+      idle = node.lookups == 0 && node.opens == 0;
+    }
+    it = idle ? shard->nodes.erase(it) : std::next(it);
+  }
+}
+
+size_t InodeTable::size() {
+  size_t n = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard l(shard.mu);
+    n += shard.nodes.size();
+  }
+  return n;
+}
+
+LockSet::LockSet(std::vector<InodeTable::NodeRef> nodes) : nodes_(std::move(nodes)) {
+  std::sort(nodes_.begin(), nodes_.end(), [](const auto& a, const auto& b) { return a->ino < b->ino; });
+  nodes_.erase(std::unique(nodes_.begin(), nodes_.end(),
+                           [](const auto& a, const auto& b) { return a->ino == b->ino; }),
+               nodes_.end());
+  for (auto& node : nodes_) node->mu.lock();
+}
+
+LockSet::~LockSet() {
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) (*it)->mu.unlock();
+}
+
+}  // namespace iron::fs

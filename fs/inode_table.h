@@ -1,0 +1,80 @@
+// InodeTable: the inodes a mounted filesystem is working with, each with
+// the lock that serializes changes to it and the counts that decide when an
+// unlinked inode may be reclaimed.
+//
+// A Node caches its inode's decoded value: every change to an inode is made
+// by this process, under the Node's lock, and the cached copy is replaced
+// only after the change's batch is in the engine, so the cache is never
+// ahead of (or behind) what a reader of the engine would see.
+//
+// Locking: Node::mu guards every field of the Node. A thread that holds
+// more than one Node lock took them in ascending inode number (LockSet);
+// nobody waits for a lower-numbered Node while holding a higher one. A
+// shard's mutex is held only inside Get and never while waiting for a Node.
+//
+// Memory: Nodes the kernel still references (lookups), open ones and ones
+// in use are kept; others are dropped once a shard holds more than its
+// share of `capacity`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "fs/inode_codec.h"
+#include "lsm/thread_annotations.h"
+
+namespace iron::fs {
+
+class InodeTable {
+ public:
+  struct Node {
+    explicit Node(uint64_t n) : ino(n) {}
+    enum class State { kUnknown, kLive, kGone };
+
+    const uint64_t ino;
+    std::mutex mu;
+    State state GUARDED_BY(mu) = State::kUnknown;
+    Inode inode GUARDED_BY(mu);    // valid when state == kLive
+    uint64_t lookups GUARDED_BY(mu) = 0;  // references the kernel holds
+    uint32_t opens GUARDED_BY(mu) = 0;    // open files and directories
+  };
+  using NodeRef = std::shared_ptr<Node>;
+
+  explicit InodeTable(size_t capacity);
+  InodeTable(const InodeTable&) = delete;
+  InodeTable& operator=(const InodeTable&) = delete;
+
+  // The Node for `ino`, created in state kUnknown if not cached.
+  NodeRef Get(uint64_t ino);
+
+  size_t size();
+
+ private:
+  static constexpr size_t kShards = 64;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<uint64_t, NodeRef> nodes GUARDED_BY(mu);
+  };
+  void Shrink(Shard* shard) REQUIRES(shard->mu);
+
+  const size_t per_shard_capacity_;
+  Shard shards_[kShards];
+};
+
+// Locks a set of Nodes in ascending inode number (duplicates once) and
+// unlocks them when it dies.
+class LockSet {
+ public:
+  explicit LockSet(std::vector<InodeTable::NodeRef> nodes);
+  ~LockSet();
+  LockSet(const LockSet&) = delete;
+  LockSet& operator=(const LockSet&) = delete;
+
+ private:
+  std::vector<InodeTable::NodeRef> nodes_;
+};
+
+}  // namespace iron::fs

@@ -1,0 +1,522 @@
+// Names: lookup, creation, links, removal, rename.
+//
+// Each operation checks what Linux checks, in the order Linux checks it
+// (path walk, lookup, may_create / may_delete, then the filesystem's own
+// limits), so that an operation refused for two reasons answers with the
+// same errno as ext4.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+
+#include <map>
+
+#include "fs/filesystem.h"
+#include "fs/key_schema.h"
+#include "lsm/write_batch.h"
+
+namespace iron::fs {
+namespace {
+
+bool IsDots(std::string_view name) { return name == "." || name == ".."; }
+
+// 0, or the errno for a name that can never be a directory entry.
+int CheckComponent(std::string_view name) {
+  if (name.empty()) return ENOENT;
+  if (name.size() > kMaxNameLength) return ENAMETOOLONG;
+  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    return EINVAL;
+  }
+  return 0;
+}
+
+// Copies of the inodes an operation changes, keyed by number so that one
+// inode reached twice (a rename within one directory) is changed once.
+// Every Node given must be locked and loaded.
+class InodeEdits {
+ public:
+  Inode& operator()(InodeTable::Node& node) NO_THREAD_SAFETY_ANALYSIS {
+    auto [it, inserted] = edits_.try_emplace(node.ino, &node, Inode{});
+    if (inserted) it->second.second = node.inode;
+    return it->second.second;
+  }
+  void AddTo(lsm::WriteBatch* batch) const {
+    for (const auto& [ino, edit] : edits_) batch->Put(InodeKey(ino), EncodeInode(edit.second));
+  }
+  // After the batch is written: the cache takes the new values.
+  void Install() NO_THREAD_SAFETY_ANALYSIS {
+    for (auto& [ino, edit] : edits_) edit.first->inode = edit.second;
+  }
+
+ private:
+  std::map<uint64_t, std::pair<InodeTable::Node*, Inode>> edits_;
+};
+
+// Linux's protected_hardlinks rule (may_linkat): a caller who does not own
+// a file may link to it only if it is a regular file it could read and
+// write, and not setuid or executable-setgid.
+bool MayHardlink(const Caller& c, const Inode& n) {
+  if (IsOwnerOrRoot(c, n)) return true;
+  if (!n.IsRegular() || (n.mode & S_ISUID)) return false;
+  if ((n.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) return false;
+  return CheckAccess(c, n, kMayRead | kMayWrite) == 0;
+}
+
+}  // namespace
+
+Result<DirEntry> Filesystem::ReadEntry(uint64_t dir, std::string_view name) {
+  std::string value;
+  lsm::Status s = db_->Get({}, DirEntryKey(dir, name), &value);
+  if (s.IsNotFound()) return Errno{ENOENT};
+  if (!s.ok()) return Errno{s.ToErrno()};
+  DirEntry e;
+  if (!DecodeDirEntry(value, &e)) return Errno{EIO};
+  return e;
+}
+
+Result<bool> Filesystem::DirIsEmpty(uint64_t dir) {
+  lsm::ReadOptions ro;
+  ro.lower_bound = ObjectBegin(KeyKind::kDirEntry, dir);
+  ro.upper_bound = ObjectEnd(KeyKind::kDirEntry, dir);
+  auto it = db_->NewIterator(ro);
+  it->SeekToFirst();
+  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  return !it->Valid();
+}
+
+Result<bool> Filesystem::IsAncestor(uint64_t ancestor, uint64_t dir) {
+  // Walks up from dir. Parent links change only under rename_mu_, which
+  // the caller holds, so the walk sees one consistent tree.
+  for (int depth = 0; depth < (1 << 20); ++depth) {
+    if (dir == ancestor) return true;
+    if (dir == kRootIno) return false;
+    auto node = table_.Get(dir);
+    std::lock_guard l(node->mu);
+    Result<Inode*> inode = Load(*node);
+    if (!inode.ok()) return Errno{inode.error()};
+    dir = (*inode)->parent;
+  }
+  return Errno{EIO};  // a cycle: the tree is damaged
+}
+
+Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_view name) {
+  uint64_t child;
+  {
+    auto dir = table_.Get(parent);
+    std::lock_guard l(dir->mu);
+    Result<Inode*> p = Load(*dir);
+    if (!p.ok()) return Errno{p.error()};
+    if (!(*p)->IsDir()) return Errno{ENOTDIR};
+    if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
+    if (name == ".") {
+      child = parent;
+    } else if (name == "..") {
+      child = (*p)->parent;
+    } else {
+      if (int err = CheckComponent(name)) return Errno{err};
+      Result<DirEntry> e = ReadEntry(parent, name);
+      if (!e.ok()) return Errno{e.error()};
+      child = e->ino;
+    }
+  }
+  auto node = table_.Get(child);
+  std::lock_guard l(node->mu);
+  Result<Inode*> inode = Load(*node);
+  if (!inode.ok()) return Errno{inode.error()};
+  return ToEntry(*node);
+}
+
+Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::string_view name,
+                                       uint32_t mode, uint64_t rdev, std::string_view symlink,
+                                       std::unique_ptr<OpenFile>* open_file, int open_flags) {
+  auto dir = table_.Get(parent);
+  std::unique_lock l(dir->mu);
+  Result<Inode*> loaded = Load(*dir);
+  if (!loaded.ok()) return Errno{loaded.error()};
+  Inode& p = **loaded;
+  if (!p.IsDir()) return Errno{ENOTDIR};
+  if (CheckAccess(c, p, kMayExec) != 0) return Errno{EACCES};
+  if (IsDots(name)) return Errno{EEXIST};
+  if (int err = CheckComponent(name)) return Errno{err};
+  Result<DirEntry> existing = ReadEntry(parent, name);
+  if (existing.ok()) {
+    if (open_file == nullptr || (open_flags & O_EXCL)) return Errno{EEXIST};
+    // open(O_CREAT) of a name that exists opens it.
+    uint64_t ino = existing->ino;
+    l.unlock();
+    Result<std::unique_ptr<OpenFile>> file = Open(c, ino, open_flags & ~O_CREAT);
+    if (!file.ok()) return Errno{file.error()};
+    auto node = table_.Get(ino);
+    std::lock_guard nl(node->mu);
+    Result<Inode*> inode = Load(*node);
+    if (!inode.ok()) {
+      Release(std::move(*file));
+      return Errno{inode.error()};
+    }
+    *open_file = std::move(*file);
+    return ToEntry(*node);
+  }
+  if (existing.error() != ENOENT) return Errno{existing.error()};
+  if (p.nlink == 0) return Errno{ENOENT};  // the directory was removed
+  if (CheckAccess(c, p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
+  if ((S_ISCHR(mode) || S_ISBLK(mode)) && !c.IsRoot()) return Errno{EPERM};
+  if (S_ISDIR(mode) && p.nlink == UINT32_MAX) return Errno{EMLINK};
+  if (S_ISLNK(mode)) {
+    if (symlink.empty()) return Errno{ENOENT};
+    if (symlink.size() > kMaxSymlinkLength) return Errno{ENAMETOOLONG};
+  }
+
+  Result<uint64_t> ino = AllocateIno();
+  if (!ino.ok()) return Errno{ino.error()};
+  Timestamp now = Now();
+  Inode n = NewInode(c, p, mode, now);
+  n.ino = *ino;
+  n.nlink = S_ISDIR(mode) ? 2 : 1;
+  if (S_ISDIR(mode)) n.parent = parent;
+  if (S_ISCHR(mode) || S_ISBLK(mode)) n.rdev = rdev;
+  if (S_ISLNK(mode)) {
+    n.symlink.assign(symlink);
+    n.size = symlink.size();
+  }
+
+  Inode new_parent = p;
+  new_parent.Touch(now, true);
+  if (S_ISDIR(mode)) ++new_parent.nlink;
+  lsm::WriteBatch batch;
+  PutInode(&batch, n);
+  batch.Put(DirEntryKey(parent, name), EncodeDirEntry({n.ino, TypeOfMode(n.mode)}));
+  PutInode(&batch, new_parent);
+  IRON_FS_TRY(Commit(&batch));
+  p = new_parent;
+  ++live_inodes_;
+
+  // The new number is the highest ever given: locking it after the parent
+  // keeps the ascending order.
+  auto node = table_.Get(n.ino);
+  std::lock_guard nl(node->mu);
+  node->inode = std::move(n);
+  node->state = Node::State::kLive;
+  if (open_file) {
+    ++node->opens;
+    *open_file = std::make_unique<OpenFile>(OpenFile{node->ino, open_flags});
+  }
+  return ToEntry(*node);
+}
+
+Result<Entry> Filesystem::MakeNode(const Caller& c, uint64_t parent, std::string_view name,
+                                   uint32_t mode, uint64_t rdev) {
+  uint32_t type = mode & S_IFMT;
+  if (type == 0) type = S_IFREG;
+  if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK) {
+    return Errno{EINVAL};
+  }
+  return CreateObject(c, parent, name, type | (mode & 07777 & ~c.umask), rdev, {}, nullptr, 0);
+}
+
+Result<Entry> Filesystem::MakeDir(const Caller& c, uint64_t parent, std::string_view name,
+                                  uint32_t mode) {
+  return CreateObject(c, parent, name, S_IFDIR | (mode & 01777 & ~c.umask), 0, {}, nullptr, 0);
+}
+
+Result<Entry> Filesystem::Symlink(const Caller& c, uint64_t parent, std::string_view name,
+                                  std::string_view target) {
+  return CreateObject(c, parent, name, S_IFLNK | 0777, 0, target, nullptr, 0);
+}
+
+Result<std::pair<Entry, std::unique_ptr<OpenFile>>> Filesystem::Create(const Caller& c,
+                                                                       uint64_t parent,
+                                                                       std::string_view name,
+                                                                       uint32_t mode, int flags) {
+  std::unique_ptr<OpenFile> file;
+  Result<Entry> entry =
+      CreateObject(c, parent, name, S_IFREG | (mode & 07777 & ~c.umask), 0, {}, &file, flags);
+  if (!entry.ok()) return Errno{entry.error()};
+  return std::make_pair(std::move(*entry), std::move(file));
+}
+
+Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_parent,
+                               std::string_view new_name) {
+  auto dir = table_.Get(new_parent);
+  auto node = table_.Get(ino);
+  LockSet locks({dir, node});
+  Result<Inode*> p = Load(*dir);
+  if (!p.ok()) return Errno{p.error()};
+  Result<Inode*> n = Load(*node);
+  if (!n.ok()) return Errno{n.error()};
+  if (!(*p)->IsDir()) return Errno{ENOTDIR};
+  if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
+  if (IsDots(new_name)) return Errno{EEXIST};
+  if (int err = CheckComponent(new_name)) return Errno{err};
+  Result<DirEntry> existing = ReadEntry(new_parent, new_name);
+  if (existing.ok()) return Errno{EEXIST};
+  if (existing.error() != ENOENT) return Errno{existing.error()};
+  if (options_.protected_hardlinks && !MayHardlink(c, **n)) return Errno{EPERM};
+  if ((*p)->nlink == 0) return Errno{ENOENT};
+  if (CheckAccess(c, **p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
+  if ((*n)->IsDir()) return Errno{EPERM};
+  if ((*n)->nlink == 0) return Errno{ENOENT};
+  if ((*n)->nlink >= kMaxLinks) return Errno{EMLINK};
+
+  Timestamp now = Now();
+  InodeEdits edits;
+  Inode& target = edits(*node);
+  ++target.nlink;
+  target.Touch(now, false);
+  edits(*dir).Touch(now, true);
+  lsm::WriteBatch batch;
+  batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({ino, TypeOfMode(target.mode)}));
+  edits.AddTo(&batch);
+  IRON_FS_TRY(Commit(&batch));
+  edits.Install();
+  return ToEntry(*node);
+}
+
+Result<void> Filesystem::Unlink(const Caller& c, uint64_t parent, std::string_view name) {
+  return RemoveEntry(c, parent, name, false);
+}
+
+Result<void> Filesystem::RemoveDir(const Caller& c, uint64_t parent, std::string_view name) {
+  return RemoveEntry(c, parent, name, true);
+}
+
+Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::string_view name,
+                                     bool want_dir) {
+  auto dir = table_.Get(parent);
+  for (;;) {
+    uint64_t child;
+    {
+      std::lock_guard l(dir->mu);
+      Result<Inode*> p = Load(*dir);
+      if (!p.ok()) return Errno{p.error()};
+      if (!(*p)->IsDir()) return Errno{ENOTDIR};
+      if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
+      if (name == ".") return Errno{want_dir ? EINVAL : EISDIR};
+      if (name == "..") return Errno{want_dir ? ENOTEMPTY : EISDIR};
+      if (int err = CheckComponent(name)) return Errno{err};
+      Result<DirEntry> e = ReadEntry(parent, name);
+      if (!e.ok()) return Errno{e.error()};
+      child = e->ino;
+    }
+    auto node = table_.Get(child);
+    LockSet locks({dir, node});
+    Result<Inode*> p = Load(*dir);
+    if (!p.ok()) return Errno{p.error()};
+    Result<DirEntry> e = ReadEntry(parent, name);
+    if (!e.ok() && e.error() != ENOENT) return Errno{e.error()};
+    if (!e.ok() || e->ino != child) continue;  // changed while unlocked
+    Result<Inode*> n = Load(*node);
+    if (!n.ok()) return Errno{n.error()};
+
+    if (CheckAccess(c, **p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
+    if (!MayRemoveFromSticky(c, **p, **n)) return Errno{EPERM};
+    if (want_dir) {
+      if (!(*n)->IsDir()) return Errno{ENOTDIR};
+      if (child == kRootIno) return Errno{EBUSY};
+      Result<bool> empty = DirIsEmpty(child);
+      if (!empty.ok()) return Errno{empty.error()};
+      if (!*empty) return Errno{ENOTEMPTY};
+    } else if ((*n)->IsDir()) {
+      return Errno{EISDIR};
+    }
+
+    Timestamp now = Now();
+    InodeEdits edits;
+    Inode& pd = edits(*dir);
+    pd.Touch(now, true);
+    Inode& victim = edits(*node);
+    if (want_dir) {
+      --pd.nlink;
+      victim.nlink = 0;
+    } else {
+      --victim.nlink;
+    }
+    victim.Touch(now, false);
+    lsm::WriteBatch batch;
+    batch.Delete(DirEntryKey(parent, name));
+    bool purge = victim.nlink == 0 && node->lookups == 0 && node->opens == 0;
+    if (victim.nlink == 0 && !purge) batch.Put(OrphanKey(child), "");
+    edits.AddTo(&batch);
+    if (purge) AddPurge(&batch, victim);  // its deletes come after its Put
+    IRON_FS_TRY(Commit(&batch));
+    edits.Install();
+    if (purge) {
+      node->state = Node::State::kGone;
+      --live_inodes_;
+    }
+    return Ok();
+  }
+}
+
+Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_view name,
+                                uint64_t new_parent, std::string_view new_name, unsigned flags) {
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return Errno{EINVAL};
+  if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) return Errno{EINVAL};
+  if (flags & RENAME_WHITEOUT) return Errno{EINVAL};  // no whiteouts: no overlay upper dirs
+  const bool exchange = flags & RENAME_EXCHANGE;
+  const bool cross = parent != new_parent;
+  std::unique_lock<std::mutex> rename_lock(rename_mu_, std::defer_lock);
+  if (cross) rename_lock.lock();
+
+  auto src_dir = table_.Get(parent);
+  auto dst_dir = table_.Get(new_parent);
+  for (;;) {
+    uint64_t src_ino;
+    std::optional<uint64_t> dst_ino;
+    bool src_is_dir, dst_is_dir = false;
+    {
+      LockSet locks({src_dir, dst_dir});
+      for (auto* d : {src_dir.get(), dst_dir.get()}) {
+        Result<Inode*> p = Load(*d);
+        if (!p.ok()) return Errno{p.error()};
+        if (!(*p)->IsDir()) return Errno{ENOTDIR};
+        if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
+      }
+      if (IsDots(name) || IsDots(new_name)) return Errno{EBUSY};
+      // The source is looked up, then the target (do_renameat2).
+      if (int err = CheckComponent(name)) return Errno{err};
+      Result<DirEntry> src = ReadEntry(parent, name);
+      if (!src.ok()) return Errno{src.error()};
+      src_ino = src->ino;
+      src_is_dir = src->type == TypeOfMode(S_IFDIR);
+      if (int err = CheckComponent(new_name)) return Errno{err};
+      Result<DirEntry> dst = ReadEntry(new_parent, new_name);
+      if (dst.ok()) {
+        dst_ino = dst->ino;
+        dst_is_dir = dst->type == TypeOfMode(S_IFDIR);
+      } else if (dst.error() != ENOENT) {
+        return Errno{dst.error()};
+      }
+      if (exchange && !dst_ino) return Errno{ENOENT};
+      if ((flags & RENAME_NOREPLACE) && dst_ino) return Errno{EEXIST};
+    }
+    if (cross && src_is_dir) {
+      Result<bool> into_itself = IsAncestor(src_ino, new_parent);
+      if (!into_itself.ok()) return Errno{into_itself.error()};
+      if (*into_itself) return Errno{EINVAL};
+    }
+    if (cross && dst_ino && dst_is_dir) {
+      Result<bool> over_ancestor = IsAncestor(*dst_ino, parent);
+      if (!over_ancestor.ok()) return Errno{over_ancestor.error()};
+      if (*over_ancestor) return Errno{exchange ? EINVAL : ENOTEMPTY};
+    }
+
+    auto src_node = table_.Get(src_ino);
+    InodeTable::NodeRef dst_node = dst_ino ? table_.Get(*dst_ino) : nullptr;
+    std::vector<InodeTable::NodeRef> nodes{src_dir, dst_dir, src_node};
+    if (dst_node) nodes.push_back(dst_node);
+    LockSet locks(std::move(nodes));
+    // Everything read before the locks must still hold.
+    Result<DirEntry> src = ReadEntry(parent, name);
+    Result<DirEntry> dst = ReadEntry(new_parent, new_name);
+    if (!src.ok() && src.error() != ENOENT) return Errno{src.error()};
+    if (!dst.ok() && dst.error() != ENOENT) return Errno{dst.error()};
+    if (!src.ok() || src->ino != src_ino || dst.ok() != dst_ino.has_value() ||
+        (dst.ok() && dst->ino != *dst_ino)) {
+      continue;
+    }
+    Result<Inode*> sp = Load(*src_dir);
+    Result<Inode*> dp = Load(*dst_dir);
+    Result<Inode*> s = Load(*src_node);
+    for (auto* r : {&sp, &dp, &s}) {
+      if (!r->ok()) return Errno{r->error()};
+    }
+    Inode* d = nullptr;
+    if (dst_node) {
+      Result<Inode*> dr = Load(*dst_node);
+      if (!dr.ok()) return Errno{dr.error()};
+      d = *dr;
+    }
+    if (d && d->ino == src_ino) return Ok();  // two names of one inode
+
+    // may_delete(source), may_create or may_delete(target), as vfs_rename.
+    if (CheckAccess(c, **sp, kMayWrite | kMayExec) != 0) return Errno{EACCES};
+    if (!MayRemoveFromSticky(c, **sp, **s)) return Errno{EPERM};
+    if (!d) {
+      if ((*dp)->nlink == 0) return Errno{ENOENT};
+      if (CheckAccess(c, **dp, kMayWrite | kMayExec) != 0) return Errno{EACCES};
+    } else {
+      if (CheckAccess(c, **dp, kMayWrite | kMayExec) != 0) return Errno{EACCES};
+      if (!MayRemoveFromSticky(c, **dp, *d)) return Errno{EPERM};
+      if (!exchange) {
+        if ((*s)->IsDir() && !d->IsDir()) return Errno{ENOTDIR};
+        if (!(*s)->IsDir() && d->IsDir()) return Errno{EISDIR};
+      }
+    }
+    if (cross) {
+      // A directory that moves rewrites its "..": it must be writable.
+      if ((*s)->IsDir() && CheckAccess(c, **s, kMayWrite) != 0) return Errno{EACCES};
+      if (exchange && d && d->IsDir() && CheckAccess(c, *d, kMayWrite) != 0) return Errno{EACCES};
+    }
+    if (!exchange && d && d->IsDir()) {
+      Result<bool> empty = DirIsEmpty(d->ino);
+      if (!empty.ok()) return Errno{empty.error()};
+      if (!*empty) return Errno{ENOTEMPTY};
+    }
+
+    Timestamp now = Now();
+    InodeEdits edits;
+    lsm::WriteBatch batch;
+    edits(*src_dir).Touch(now, true);
+    edits(*dst_dir).Touch(now, true);
+    Inode& moved = edits(*src_node);
+    moved.Touch(now, false);
+    bool purge = false;
+    if (exchange) {
+      Inode& other = edits(*dst_node);
+      other.Touch(now, false);
+      batch.Put(DirEntryKey(parent, name), EncodeDirEntry({other.ino, TypeOfMode(other.mode)}));
+      batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({moved.ino, TypeOfMode(moved.mode)}));
+      if (cross && moved.IsDir()) {
+        moved.parent = new_parent;
+        --edits(*src_dir).nlink;
+        ++edits(*dst_dir).nlink;
+      }
+      if (cross && other.IsDir()) {
+        other.parent = parent;
+        --edits(*dst_dir).nlink;
+        ++edits(*src_dir).nlink;
+      }
+    } else {
+      batch.Delete(DirEntryKey(parent, name));
+      batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({moved.ino, TypeOfMode(moved.mode)}));
+      if (moved.IsDir() && cross) {
+        moved.parent = new_parent;
+        --edits(*src_dir).nlink;
+        ++edits(*dst_dir).nlink;
+      }
+      if (d) {
+        Inode& replaced = edits(*dst_node);
+        replaced.Touch(now, false);
+        if (replaced.IsDir()) {
+          replaced.nlink = 0;
+          --edits(*dst_dir).nlink;
+        } else {
+          --replaced.nlink;
+        }
+        if (replaced.nlink == 0) {
+          purge = dst_node->lookups == 0 && dst_node->opens == 0;
+          if (!purge) batch.Put(OrphanKey(replaced.ino), "");
+        }
+      }
+    }
+    edits.AddTo(&batch);
+    if (purge) AddPurge(&batch, edits(*dst_node));
+    IRON_FS_TRY(Commit(&batch));
+    edits.Install();
+    if (purge) {
+      dst_node->state = Node::State::kGone;
+      --live_inodes_;
+    }
+    return Ok();
+  }
+}
+
+Result<std::string> Filesystem::ReadLink(const Caller& c, uint64_t ino) {
+  auto node = table_.Get(ino);
+  std::lock_guard l(node->mu);
+  Result<Inode*> inode = Load(*node);
+  if (!inode.ok()) return Errno{inode.error()};
+  if (!(*inode)->IsSymlink()) return Errno{EINVAL};
+  return (*inode)->symlink;
+}
+
+}  // namespace iron::fs

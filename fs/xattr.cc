@@ -1,0 +1,152 @@
+// Extended attributes ('X' ino name), with Linux's namespace rules
+// (xattr_permission): user.* on files and directories for those who may
+// read or write them, trusted.* for root only, security.* left to the
+// caller's privileges. POSIX ACLs (system.*) are not supported.
+#include <errno.h>
+#include <sys/xattr.h>
+
+#include "fs/filesystem.h"
+#include "fs/key_schema.h"
+#include "lsm/write_batch.h"
+
+namespace iron::fs {
+namespace {
+
+enum class Namespace { kUser, kTrusted, kSecurity, kSystem, kUnknown };
+
+Namespace NamespaceOf(std::string_view name) {
+  if (name.starts_with("user.")) return Namespace::kUser;
+  if (name.starts_with("trusted.")) return Namespace::kTrusted;
+  if (name.starts_with("security.")) return Namespace::kSecurity;
+  if (name.starts_with("system.")) return Namespace::kSystem;
+  return Namespace::kUnknown;
+}
+
+// 0 or the errno for accessing attribute `name` of `n` for `mask`.
+int XattrPermission(const Caller& c, const Inode& n, std::string_view name, int mask) {
+  switch (NamespaceOf(name)) {
+    case Namespace::kSecurity:
+      return 0;
+    case Namespace::kSystem:
+      return EOPNOTSUPP;
+    case Namespace::kTrusted:
+      if (!c.IsRoot()) return (mask & kMayWrite) ? EPERM : ENODATA;
+      return 0;
+    case Namespace::kUser:
+      if (!n.IsRegular() && !n.IsDir()) return (mask & kMayWrite) ? EPERM : ENODATA;
+      if (n.IsDir() && (n.mode & S_ISVTX) && (mask & kMayWrite) && !IsOwnerOrRoot(c, n)) {
+        return EPERM;
+      }
+      return CheckAccess(c, n, mask);
+    case Namespace::kUnknown:
+      return EOPNOTSUPP;
+  }
+  return EOPNOTSUPP;
+}
+
+int CheckName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return ERANGE;
+  if (name.find('\0') != std::string_view::npos) return EINVAL;
+  return 0;
+}
+
+}  // namespace
+
+Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_view name,
+                                  std::string_view value, int flags) {
+  if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) return Errno{EINVAL};
+  if (int err = CheckName(name)) return Errno{err};
+  if (value.size() > kMaxXattrValue) return Errno{E2BIG};
+  auto node = table_.Get(ino);
+  std::lock_guard l(node->mu);
+  Result<Inode*> loaded = Load(*node);
+  if (!loaded.ok()) return Errno{loaded.error()};
+  Inode& n = **loaded;
+  if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  if (NamespaceOf(name) == Namespace::kSecurity && !c.IsRoot() && !IsOwnerOrRoot(c, n)) {
+    return Errno{EPERM};
+  }
+  if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
+    std::string old;
+    lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
+    if (!s.ok() && !s.IsNotFound()) return Errno{s.ToErrno()};
+    if ((flags & XATTR_CREATE) && s.ok()) return Errno{EEXIST};
+    if ((flags & XATTR_REPLACE) && s.IsNotFound()) return Errno{ENODATA};
+  }
+  Inode t = n;
+  t.flags |= kInodeHasXattrs;
+  t.Touch(Now(), false);
+  lsm::WriteBatch batch;
+  batch.Put(XattrKey(ino, name), value);
+  PutInode(&batch, t);
+  IRON_FS_TRY(Commit(&batch));
+  n = std::move(t);
+  return Ok();
+}
+
+Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::string_view name,
+                                         size_t size) {
+  if (int err = CheckName(name)) return Errno{err};
+  auto node = table_.Get(ino);
+  std::lock_guard l(node->mu);
+  Result<Inode*> loaded = Load(*node);
+  if (!loaded.ok()) return Errno{loaded.error()};
+  if (int err = XattrPermission(c, **loaded, name, kMayRead)) return Errno{err};
+  if (!((*loaded)->flags & kInodeHasXattrs)) return Errno{ENODATA};
+  std::string value;
+  lsm::Status s = db_->Get({}, XattrKey(ino, name), &value);
+  if (s.IsNotFound()) return Errno{ENODATA};
+  if (!s.ok()) return Errno{s.ToErrno()};
+  if (size != 0 && value.size() > size) return Errno{ERANGE};
+  return value;
+}
+
+Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t size) {
+  auto node = table_.Get(ino);
+  std::lock_guard l(node->mu);
+  Result<Inode*> loaded = Load(*node);
+  if (!loaded.ok()) return Errno{loaded.error()};
+  std::string names;
+  if ((*loaded)->flags & kInodeHasXattrs) {
+    lsm::ReadOptions ro;
+    ro.lower_bound = ObjectBegin(KeyKind::kXattr, ino);
+    ro.upper_bound = ObjectEnd(KeyKind::kXattr, ino);
+    auto it = db_->NewIterator(ro);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ParsedKey key;
+      if (!ParseKey(it->key(), &key)) return Errno{EIO};
+      // Only root sees trusted.* names, as on ext4.
+      if (NamespaceOf(key.name) == Namespace::kTrusted && !c.IsRoot()) continue;
+      names.append(key.name);
+      names.push_back('\0');
+    }
+    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  }
+  if (size != 0 && names.size() > size) return Errno{ERANGE};
+  return names;
+}
+
+Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_view name) {
+  if (int err = CheckName(name)) return Errno{err};
+  auto node = table_.Get(ino);
+  std::lock_guard l(node->mu);
+  Result<Inode*> loaded = Load(*node);
+  if (!loaded.ok()) return Errno{loaded.error()};
+  Inode& n = **loaded;
+  if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  if (NamespaceOf(name) == Namespace::kSecurity && !IsOwnerOrRoot(c, n)) return Errno{EPERM};
+  std::string old;
+  lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
+  if (s.IsNotFound()) return Errno{ENODATA};
+  if (!s.ok()) return Errno{s.ToErrno()};
+  Inode t = n;
+  t.Touch(Now(), false);
+  lsm::WriteBatch batch;
+  batch.Delete(XattrKey(ino, name));
+  PutInode(&batch, t);
+  IRON_FS_TRY(Commit(&batch));
+  n = std::move(t);
+  return Ok();
+}
+
+}  // namespace iron::fs

@@ -1,0 +1,65 @@
+// Extended attributes: flags, sizes, namespaces and who may use them.
+#include <errno.h>
+#include <sys/xattr.h>
+
+#include "tests/fs/fs_fixture.h"
+
+namespace iron::fs::test {
+namespace {
+
+class XattrTest : public FsFixture {};
+
+TEST_F(XattrTest, SetGetListRemove) {
+  uint64_t f = WriteFile(kRootIno, "f", "");
+  ASSERT_TRUE(fs_->SetXattr(Root(), f, "user.a", "1", 0).ok());
+  ASSERT_TRUE(fs_->SetXattr(Root(), f, "user.b", std::string(kMaxXattrValue, 'v'), 0).ok());
+  ASSERT_TRUE(fs_->SetXattr(Root(), f, "trusted.t", "", 0).ok());
+  EXPECT_EQ(*fs_->GetXattr(Root(), f, "user.a", 0), "1");
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "user.b", 10).error(), ERANGE);
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "user.b", 0)->size(), kMaxXattrValue);
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "user.none", 0).error(), ENODATA);
+  EXPECT_EQ(*fs_->ListXattr(Root(), f, 0), std::string("trusted.t\0user.a\0user.b\0", 24));
+  EXPECT_EQ(fs_->ListXattr(Root(), f, 5).error(), ERANGE);
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "user.a", "2", XATTR_CREATE).error(), EEXIST);
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "user.c", "2", XATTR_REPLACE).error(), ENODATA);
+  ASSERT_TRUE(fs_->SetXattr(Root(), f, "user.a", "2", XATTR_REPLACE).ok());
+  EXPECT_EQ(*fs_->GetXattr(Root(), f, "user.a", 0), "2");
+  ASSERT_TRUE(fs_->RemoveXattr(Root(), f, "user.a").ok());
+  EXPECT_EQ(fs_->RemoveXattr(Root(), f, "user.a").error(), ENODATA);
+  Remount();
+  EXPECT_EQ(*fs_->ListXattr(Root(), f, 0), std::string("trusted.t\0user.b\0", 17));
+  ASSERT_TRUE(fs_->Unlink(Root(), kRootIno, "f").ok());
+  EXPECT_EQ(CheckFilesystem(db_.get()).xattrs, 0u);
+}
+
+TEST_F(XattrTest, LimitsAndUnknownNamespaces) {
+  uint64_t f = WriteFile(kRootIno, "f", "");
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "user.big", std::string(kMaxXattrValue + 1, 'v'), 0).error(), E2BIG);
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "user." + std::string(251, 'n'), "", 0).error(), ERANGE);
+  EXPECT_TRUE(fs_->SetXattr(Root(), f, "user." + std::string(250, 'n'), "", 0).ok());
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "", "", 0).error(), ERANGE);
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "nonamespace", "", 0).error(), EOPNOTSUPP);
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "system.posix_acl_access", "", 0).error(), EOPNOTSUPP);
+  EXPECT_EQ(fs_->SetXattr(Root(), f, "user.x", "", XATTR_CREATE | XATTR_REPLACE | 8).error(), EINVAL);
+}
+
+TEST_F(XattrTest, Permissions) {
+  uint64_t f = WriteFile(kRootIno, "f", "", 0644, Alice());
+  ASSERT_TRUE(fs_->SetXattr(Alice(), f, "user.mine", "x", 0).ok());
+  EXPECT_EQ(fs_->SetXattr(Bob(), f, "user.theirs", "x", 0).error(), EACCES);
+  EXPECT_EQ(*fs_->GetXattr(Bob(), f, "user.mine", 0), "x");  // readable file
+  EXPECT_EQ(fs_->SetXattr(Alice(), f, "trusted.x", "x", 0).error(), EPERM);
+  ASSERT_TRUE(fs_->SetXattr(Root(), f, "trusted.x", "x", 0).ok());
+  EXPECT_EQ(fs_->GetXattr(Alice(), f, "trusted.x", 0).error(), ENODATA);
+  EXPECT_EQ(*fs_->ListXattr(Alice(), f, 0), std::string("user.mine\0", 10));
+  // user.* only on files and directories.
+  ASSERT_TRUE(fs_->Symlink(Root(), kRootIno, "l", "f").ok());
+  EXPECT_EQ(fs_->SetXattr(Root(), Ino("l"), "user.x", "x", 0).error(), EPERM);
+  EXPECT_EQ(fs_->GetXattr(Root(), Ino("l"), "user.x", 0).error(), ENODATA);
+  // In a sticky directory only its owner sets user.* on it.
+  uint64_t tmp = Mkdir(kRootIno, "tmp", 01777);
+  EXPECT_EQ(fs_->SetXattr(Alice(), tmp, "user.x", "x", 0).error(), EPERM);
+}
+
+}  // namespace
+}  // namespace iron::fs::test
