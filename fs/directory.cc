@@ -76,4 +76,22 @@ Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
   return Ok();
 }
 
+Result<void> Filesystem::ReadDirPlus(
+    DirStream& dir, uint64_t cookie,
+    const std::function<bool(const DirEntryView&, const Entry&)>& emit) {
+  return ReadDir(dir, cookie, [&](const DirEntryView& view) {
+    if (view.name == "." || view.name == "..") return emit(view, Entry{});
+    Entry entry;
+    {
+      auto node = table_.Get(view.ino);
+      std::lock_guard l(node->mu);
+      // Removed since the listing read its name: no attributes to give.
+      if (Load(*node).ok()) entry = ToEntry(*node);
+    }
+    bool taken = emit(view, entry);
+    if (!taken && entry.ino != 0) Forget(entry.ino, 1);
+    return taken;
+  });
+}
+
 }  // namespace iron::fs

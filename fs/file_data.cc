@@ -276,18 +276,14 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
   const uint64_t end = offset + length;
   Inode t = n;
   lsm::WriteBatch batch;
-  bool changed = false;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     IRON_FS_TRY(ZeroLocked(&batch, &t, offset, end));
-    changed = true;
   }
   // Space is not reserved ahead: an LSM tree writes where it writes. Only
   // the size changes (unless KEEP_SIZE); the new range reads as zeros.
-  if (!(mode & FALLOC_FL_KEEP_SIZE) && end > t.size) {
-    t.size = end;
-    changed = true;
-  }
-  if (!changed) return Ok();
+  if (!(mode & FALLOC_FL_KEEP_SIZE) && end > t.size) t.size = end;
+  // As ext4 (file_modified): even a fallocate that changes nothing counts
+  // as a modification, for the times and the privilege bits.
   t.Touch(Now(), true);
   ClearPrivilegeBits(c, &t);
   PutInode(&batch, t);

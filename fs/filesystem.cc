@@ -148,20 +148,23 @@ Result<uint64_t> Filesystem::AllocateIno() {
 }
 
 Inode Filesystem::NewInode(const Caller& c, const Inode& parent, uint32_t mode, Timestamp now) {
+  // The order of Linux's vfs_prepare_mode and inode_init_owner: a file may
+  // not be setgid to a group its maker is not in (judged on the mode asked
+  // for), then the umask applies, then a setgid directory gives its group
+  // to what is made in it and its setgid bit to subdirectories.
+  const bool setgid_parent = parent.mode & S_ISGID;
+  if (!S_ISDIR(mode) && (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && setgid_parent &&
+      !c.IsRoot() && !c.InGroup(parent.gid)) {
+    mode &= ~S_ISGID;
+  }
+  if (!S_ISLNK(mode)) mode &= ~(c.umask & 0777);
   Inode n;
   n.mode = mode;
   n.uid = c.uid;
   n.gid = c.gid;
-  if (parent.mode & S_ISGID) {
-    // A setgid directory gives its group to what is made in it, and its
-    // setgid bit to subdirectories.
+  if (setgid_parent) {
     n.gid = parent.gid;
     if (S_ISDIR(mode)) n.mode |= S_ISGID;
-  }
-  // A file may not be setgid to a group its maker is not in (mode_strip_sgid).
-  if (!S_ISDIR(mode) && (n.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
-      (parent.mode & S_ISGID) && !c.IsRoot() && !c.InGroup(parent.gid)) {
-    n.mode &= ~S_ISGID;
   }
   n.generation = 1;
   n.atime = n.mtime = n.ctime = n.btime = now;
@@ -292,10 +295,11 @@ Result<struct stat> Filesystem::GetAttr(uint64_t ino) {
 
 void Filesystem::ClearPrivilegeBits(const Caller& c, Inode* inode) {
   // What a write or truncate by an unprivileged caller does on Linux
-  // (should_remove_suid): setuid goes; setgid goes if group-executable.
+  // (setattr_should_drop_suidgid): setuid goes; setgid goes if the file is
+  // group-executable or the caller is not in its group.
   if (c.IsRoot()) return;
   inode->mode &= ~S_ISUID;
-  if (inode->mode & S_IXGRP) inode->mode &= ~S_ISGID;
+  if ((inode->mode & S_IXGRP) || !c.InGroup(inode->gid)) inode->mode &= ~S_ISGID;
 }
 
 Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const AttrChanges& ch,

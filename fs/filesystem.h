@@ -210,6 +210,13 @@ class Filesystem {
   Result<void> ReadDir(DirStream& dir, uint64_t cookie,
                        const std::function<bool(const DirEntryView&)>& emit);
 
+  // ReadDir with each entry's attributes (FUSE's readdirplus). An entry
+  // that `emit` takes (returns true for) gains a reference, as from Lookup;
+  // "." and ".." come with ino 0 in their Entry and gain none, as the
+  // kernel expects.
+  Result<void> ReadDirPlus(DirStream& dir, uint64_t cookie,
+                           const std::function<bool(const DirEntryView&, const Entry&)>& emit);
+
   // ---- extended attributes
   // flags: 0, XATTR_CREATE, XATTR_REPLACE.
   Result<void> SetXattr(const Caller& c, uint64_t ino, std::string_view name,
@@ -234,6 +241,8 @@ class Filesystem {
   // Loads node's inode if needed; ENOENT if it no longer exists.
   Result<Inode*> Load(Node& node) REQUIRES(node.mu);
   Result<uint64_t> AllocateIno();
+  // A new inode of `mode` (as asked for, before the umask) made by `c`
+  // in `parent`; its number is the caller's to set.
   Inode NewInode(const Caller& c, const Inode& parent, uint32_t mode, Timestamp now);
   Result<void> Commit(lsm::WriteBatch* batch);
   static void PutInode(lsm::WriteBatch* batch, const Inode& inode);
@@ -253,6 +262,8 @@ class Filesystem {
   Result<Entry> CreateObject(const Caller& c, uint64_t parent, std::string_view name,
                              uint32_t mode, uint64_t rdev, std::string_view symlink,
                              std::unique_ptr<OpenFile>* open_file, int open_flags);
+  // What open(O_CREAT) checks of a name that exists in `dir`.
+  Result<void> MayOpenExisting(const Caller& c, const Inode& dir, uint64_t ino);
   Result<void> RemoveEntry(const Caller& c, uint64_t parent, std::string_view name, bool dir);
   Result<bool> DirIsEmpty(uint64_t dir);
   // Whether `ancestor` is `dir` or one of its ancestors (rename_mu_ held).

@@ -142,7 +142,9 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
     if (open_file == nullptr || (open_flags & O_EXCL)) return Errno{EEXIST};
     // open(O_CREAT) of a name that exists opens it.
     uint64_t ino = existing->ino;
+    Inode dir_copy = p;
     l.unlock();
+    IRON_FS_TRY(MayOpenExisting(c, dir_copy, ino));
     Result<std::unique_ptr<OpenFile>> file = Open(c, ino, open_flags & ~O_CREAT);
     if (!file.ok()) return Errno{file.error()};
     auto node = table_.Get(ino);
@@ -202,6 +204,25 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
   return ToEntry(*node);
 }
 
+Result<void> Filesystem::MayOpenExisting(const Caller& c, const Inode& dir, uint64_t ino) {
+  auto node = table_.Get(ino);
+  std::lock_guard l(node->mu);
+  Result<Inode*> n = Load(*node);
+  if (!n.ok()) return Errno{n.error()};
+  if ((*n)->IsDir()) return Errno{EISDIR};
+  // Linux's may_create_in_sticky: in a sticky, world-writable directory,
+  // O_CREAT does not open an existing non-regular file (a symlink, a
+  // device) that belongs neither to the caller nor to the directory's
+  // owner. (Regular files and FIFOs are spared while fs.protected_regular
+  // and fs.protected_fifos are 0, their default.)
+  const Inode& t = **n;
+  if ((dir.mode & S_ISVTX) && (dir.mode & S_IWOTH) && !t.IsRegular() && !S_ISFIFO(t.mode) &&
+      t.uid != dir.uid && t.uid != c.uid) {
+    return Errno{EACCES};
+  }
+  return Ok();
+}
+
 Result<Entry> Filesystem::MakeNode(const Caller& c, uint64_t parent, std::string_view name,
                                    uint32_t mode, uint64_t rdev) {
   uint32_t type = mode & S_IFMT;
@@ -209,12 +230,12 @@ Result<Entry> Filesystem::MakeNode(const Caller& c, uint64_t parent, std::string
   if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK) {
     return Errno{EINVAL};
   }
-  return CreateObject(c, parent, name, type | (mode & 07777 & ~c.umask), rdev, {}, nullptr, 0);
+  return CreateObject(c, parent, name, type | (mode & 07777), rdev, {}, nullptr, 0);
 }
 
 Result<Entry> Filesystem::MakeDir(const Caller& c, uint64_t parent, std::string_view name,
                                   uint32_t mode) {
-  return CreateObject(c, parent, name, S_IFDIR | (mode & 01777 & ~c.umask), 0, {}, nullptr, 0);
+  return CreateObject(c, parent, name, S_IFDIR | (mode & 01777), 0, {}, nullptr, 0);
 }
 
 Result<Entry> Filesystem::Symlink(const Caller& c, uint64_t parent, std::string_view name,
@@ -228,7 +249,7 @@ Result<std::pair<Entry, std::unique_ptr<OpenFile>>> Filesystem::Create(const Cal
                                                                        uint32_t mode, int flags) {
   std::unique_ptr<OpenFile> file;
   Result<Entry> entry =
-      CreateObject(c, parent, name, S_IFREG | (mode & 07777 & ~c.umask), 0, {}, &file, flags);
+      CreateObject(c, parent, name, S_IFREG | (mode & 07777), 0, {}, &file, flags);
   if (!entry.ok()) return Errno{entry.error()};
   return std::make_pair(std::move(*entry), std::move(file));
 }

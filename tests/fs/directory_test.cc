@@ -99,6 +99,34 @@ TEST_F(DirectoryTest, AnOldCookieRestartsAfterItsEntry) {
   fs_->ReleaseDir(std::move(*stream));
 }
 
+TEST_F(DirectoryTest, ReadDirPlusGivesAttributesAndReferences) {
+  uint64_t d = Mkdir(kRootIno, "d");
+  uint64_t f = WriteFile(d, "file", "12345");
+  WriteFile(d, "other", "");
+  auto stream = fs_->OpenDir(Root(), d);
+  ASSERT_TRUE(stream.ok());
+  std::vector<std::pair<std::string, Entry>> got;
+  ASSERT_TRUE(fs_->ReadDirPlus(**stream, 0, [&](const DirEntryView& v, const Entry& e) {
+    if (v.name == "other") return false;  // not taken: no reference
+    got.emplace_back(std::string(v.name), e);
+    return true;
+  }).ok());
+  fs_->ReleaseDir(std::move(*stream));
+  ASSERT_EQ(got.size(), 3u);  // ".", "..", "file"; "other" was refused
+  EXPECT_EQ(got[0].second.ino, 0u);
+  EXPECT_EQ(got[2].second.ino, f);
+  EXPECT_EQ(got[2].second.attr.st_size, 5);
+  // The reference keeps an unlinked file alive until it is forgotten.
+  ASSERT_TRUE(fs_->Unlink(Root(), d, "file").ok());
+  EXPECT_TRUE(fs_->GetAttr(f).ok());
+  fs_->Forget(f, 1);
+  EXPECT_EQ(fs_->GetAttr(f).error(), ENOENT);
+  // "other" gained no reference: unlinked, it goes at once.
+  uint64_t other = Ino("d/other");
+  ASSERT_TRUE(fs_->Unlink(Root(), d, "other").ok());
+  EXPECT_EQ(fs_->GetAttr(other).error(), ENOENT);
+}
+
 TEST_F(DirectoryTest, ARemovedDirectoryListsEmpty) {
   uint64_t d = Mkdir(kRootIno, "d");
   auto stream = fs_->OpenDir(Root(), d);

@@ -45,7 +45,7 @@ class FsFixture : public ::testing::Test {
   }
   void Mount(const FormatOptions& format = OpenRoot()) {
     ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
-    MountOptions mo;
+    MountOptions mo = mount_options_;
     mo.data_dir = dir_.path();
     auto fs = Filesystem::Mount(db_.get(), mo, format);
     ASSERT_TRUE(fs.ok()) << "mount: errno " << fs.error();
@@ -144,6 +144,7 @@ class FsFixture : public ::testing::Test {
     return st.ok() ? *st : (struct stat){};
   }
 
+  MountOptions mount_options_;  // what Mount and Remount use
   lsm::test::ScratchDir dir_;
   std::unique_ptr<lsm::DB> db_;
   std::unique_ptr<Filesystem> fs_;
