@@ -1,0 +1,77 @@
+# Shared by the integration tests (sourced). Each test mounts IronFS in a
+# fresh temporary directory, as root, with allow_other, and unmounts it on
+# exit, also when it fails.
+#
+# Expects IRONFS: the ironfs program to test.
+#
+#   mount_fresh [ironfs -o options]   DATA, MNT and PID are set; fails loudly
+#                                     if the mount does not appear
+#   remount [options]                 unmount (clean) and mount DATA again
+#   unmount                           fusermount3 -u and wait for the daemon
+#   fsck_clean                        ironfs fsck DATA must say clean
+#   fail "message"                    report and exit 1
+set -eu
+
+: "${IRONFS:?IRONFS must name the ironfs program}"
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/ironfs-it.XXXXXX")
+DATA=$WORK/data
+MNT=$WORK/mnt
+PID=
+mkdir -p "$MNT"
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+cleanup() {
+  status=$?
+  if mountpoint -q "$MNT" 2>/dev/null; then
+    fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
+  fi
+  if [ -n "$PID" ]; then
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+# Starts ironfs in the foreground (so that its pid is ours to wait for and
+# to kill) and waits up to 10 s for the mount to appear.
+mount_fresh() {
+  "$IRONFS" "$DATA" "$MNT" -f -o "allow_other${1:+,$1}" 2>>"$WORK/daemon.log" &
+  PID=$!
+  i=0
+  while ! mountpoint -q "$MNT"; do
+    if ! kill -0 "$PID" 2>/dev/null; then
+      cat "$WORK/daemon.log" >&2
+      fail "ironfs exited without mounting $MNT"
+    fi
+    i=$((i + 1))
+    [ $i -lt 100 ] || fail "the mount of $MNT did not appear within 10 s"
+    sleep 0.1
+  done
+}
+
+unmount() {
+  fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT failed"
+  wait "$PID" || fail "ironfs exited with status $? after unmount"
+  PID=
+}
+
+remount() {
+  unmount
+  mount_fresh "${1:-}"
+}
+
+fsck_clean() {
+  out=$("$IRONFS" fsck "$DATA" 2>/dev/null) || { echo "$out" >&2; fail "ironfs fsck found problems"; }
+}
+
+# A sha256 of every file and symlink under $1, with paths relative to it.
+tree_digest() {
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum;
+   find . -type l -printf '%p -> %l\n' | sort) | sha256sum | cut -d' ' -f1
+}

@@ -1,0 +1,29 @@
+// The data directory: where a filesystem's engine files live. Opening one
+// checks it is ours (or empty, and then formats it), takes its LOCK, opens
+// the engine and mounts the filesystem on it, and says in plain words what
+// is wrong when any of that fails.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "fs/filesystem.h"
+#include "lsm/db.h"
+#include "mount/options.h"
+
+namespace iron::mount {
+
+struct OpenedFilesystem {
+  std::unique_ptr<lsm::DB> db;
+  std::unique_ptr<fs::Filesystem> fs;
+};
+
+// Opens the filesystem of config.data_dir, creating (mode 0700) and
+// formatting a missing or empty one unless config.read_only. On failure
+// returns false with `error` naming the problem and what to do.
+bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* error);
+
+// Opens only the engine of an existing data directory (fsck, stats).
+bool OpenEngine(const std::string& data_dir, std::unique_ptr<lsm::DB>* db, std::string* error);
+
+}  // namespace iron::mount

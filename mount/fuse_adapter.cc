@@ -1,0 +1,463 @@
+#include "mount/fuse_adapter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace iron::mount {
+namespace {
+
+using fs::AttrChanges;
+using fs::Caller;
+using fs::DirStream;
+using fs::OpenFile;
+
+Mounted& Self(fuse_req_t req) { return *static_cast<Mounted*>(fuse_req_userdata(req)); }
+fs::Filesystem& Fs(fuse_req_t req) { return *Self(req).fs; }
+
+// The credentials of the process behind a request. Supplementary groups
+// come from /proc (a read per request), so only for callers who are not
+// root, whose rights may depend on them.
+Caller CallerOf(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  Caller c;
+  c.uid = ctx->uid;
+  c.gid = ctx->gid;
+  c.umask = ctx->umask;
+  if (c.uid != 0) {
+    gid_t groups[64];
+    int n = fuse_req_getgroups(req, 64, groups);
+    if (n > 64) {
+      std::vector<gid_t> more(n);
+      n = fuse_req_getgroups(req, n, more.data());
+      if (n > 0) c.groups.assign(more.begin(), more.begin() + std::min<int>(n, more.size()));
+    } else if (n > 0) {
+      c.groups.assign(groups, groups + n);
+    }
+  }
+  return c;
+}
+
+OpenFile& FileOf(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
+DirStream& DirOf(fuse_file_info* fi) { return *reinterpret_cast<DirStream*>(fi->fh); }
+
+fuse_entry_param EntryParam(fuse_req_t req, const fs::Entry& e) {
+  const MountConfig& config = *Self(req).config;
+  fuse_entry_param p{};
+  p.ino = e.ino;
+  p.generation = e.generation;
+  p.attr = e.attr;
+  p.attr_timeout = config.attr_timeout;
+  p.entry_timeout = config.entry_timeout;
+  return p;
+}
+
+void ReplyEntry(fuse_req_t req, const fs::Result<fs::Entry>& e) {
+  if (!e.ok()) {
+    if (e.error() == ENOENT && Self(req).config->negative_timeout > 0) {
+      fuse_entry_param p{};  // ino 0: a cacheable "no such name"
+      p.entry_timeout = Self(req).config->negative_timeout;
+      fuse_reply_entry(req, &p);
+      return;
+    }
+    fuse_reply_err(req, e.error());
+    return;
+  }
+  fuse_entry_param p = EntryParam(req, *e);
+  if (fuse_reply_entry(req, &p) != 0) Fs(req).Forget(e->ino, 1);  // the kernel never got it
+}
+
+void ReplyAttr(fuse_req_t req, const fs::Result<struct stat>& st) {
+  if (!st.ok()) {
+    fuse_reply_err(req, st.error());
+    return;
+  }
+  fuse_reply_attr(req, &*st, Self(req).config->attr_timeout);
+}
+
+template <typename T>
+void ReplyOk(fuse_req_t req, const fs::Result<T>& r) {
+  fuse_reply_err(req, r.ok() ? 0 : r.error());
+}
+
+// ---- init
+
+void Init(void* userdata, fuse_conn_info* conn) {
+  auto* self = static_cast<Mounted*>(userdata);
+  // The kernel's umask is ours to apply: the setgid rules need the mode
+  // as asked for.
+  if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
+  if (self->config->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
+    conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+  } else {
+    conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  }
+  // FUSE_CAP_HANDLE_KILLPRIV stays as libfuse sets it (on): the filesystem
+  // clears setuid/setgid on chown, truncate and write, with the caller's
+  // credentials. (A write the writeback cache sends later comes from no
+  // one in particular and clears nothing; see README.)
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  if (conn->capable & FUSE_CAP_EXPORT_SUPPORT) conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+  conn->max_write = 1 << 20;
+  conn->time_gran = 1;  // nanoseconds
+}
+
+void Destroy(void* userdata) {
+  auto* self = static_cast<Mounted*>(userdata);
+  self->fs->Fsync().ok();  // an unmount leaves everything durable
+}
+
+// ---- names
+
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ReplyEntry(req, Fs(req).Lookup(CallerOf(req), parent, name));
+}
+
+void Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  Fs(req).Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) Fs(req).Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  ReplyEntry(req, Fs(req).MakeNode(CallerOf(req), parent, name, mode, rdev));
+}
+
+void MakeDir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  ReplyEntry(req, Fs(req).MakeDir(CallerOf(req), parent, name, mode));
+}
+
+void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  ReplyEntry(req, Fs(req).Symlink(CallerOf(req), parent, name, target));
+}
+
+void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  ReplyEntry(req, Fs(req).Link(CallerOf(req), ino, new_parent, new_name));
+}
+
+void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ReplyOk(req, Fs(req).Unlink(CallerOf(req), parent, name));
+}
+
+void RemoveDir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ReplyOk(req, Fs(req).RemoveDir(CallerOf(req), parent, name));
+}
+
+void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
+            const char* new_name, unsigned int flags) {
+  ReplyOk(req, Fs(req).Rename(CallerOf(req), parent, name, new_parent, new_name, flags));
+}
+
+void ReadLink(fuse_req_t req, fuse_ino_t ino) {
+  fs::Result<std::string> target = Fs(req).ReadLink(CallerOf(req), ino);
+  if (!target.ok()) {
+    fuse_reply_err(req, target.error());
+    return;
+  }
+  fuse_reply_readlink(req, target->c_str());
+}
+
+// ---- attributes
+
+void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) { ReplyAttr(req, Fs(req).GetAttr(ino)); }
+
+void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  AttrChanges ch;
+  if (to_set & FUSE_SET_ATTR_MODE) ch.mode = attr->st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_UID) ch.uid = attr->st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) ch.gid = attr->st_gid;
+  if (to_set & FUSE_SET_ATTR_SIZE) ch.size = attr->st_size;
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+    ch.atime = AttrChanges::Time::kNow;
+  } else if (to_set & FUSE_SET_ATTR_ATIME) {
+    ch.atime = AttrChanges::Time::kSet;
+    ch.atime_value = {attr->st_atim.tv_sec, static_cast<uint32_t>(attr->st_atim.tv_nsec)};
+  }
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    ch.mtime = AttrChanges::Time::kNow;
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    ch.mtime = AttrChanges::Time::kSet;
+    ch.mtime_value = {attr->st_mtim.tv_sec, static_cast<uint32_t>(attr->st_mtim.tv_nsec)};
+  }
+  if (to_set & FUSE_SET_ATTR_CTIME) {
+    ch.ctime = fs::Timestamp{attr->st_ctim.tv_sec, static_cast<uint32_t>(attr->st_ctim.tv_nsec)};
+  }
+  const OpenFile* file = fi != nullptr && fi->fh != 0 ? &FileOf(fi) : nullptr;
+  ReplyAttr(req, Fs(req).SetAttr(CallerOf(req), ino, ch, file));
+}
+
+void Access(fuse_req_t req, fuse_ino_t ino, int mask) {
+  ReplyOk(req, Fs(req).Access(CallerOf(req), ino, mask));
+}
+
+void StatFs(fuse_req_t req, fuse_ino_t) {
+  fs::Result<struct statvfs> st = Fs(req).StatFs();
+  if (!st.ok()) {
+    fuse_reply_err(req, st.error());
+    return;
+  }
+  fuse_reply_statfs(req, &*st);
+}
+
+// ---- files
+
+// The flags the filesystem sees: with the writeback cache the kernel
+// places appends itself, and may read through a write-only open.
+int FileFlags(fuse_req_t req, int flags) {
+  if (Self(req).config->writeback) {
+    flags &= ~O_APPEND;
+    if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
+  }
+  return flags;
+}
+
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  fs::Caller c = CallerOf(req);
+  // Permission is judged on the flags as the caller gave them.
+  fs::Result<std::unique_ptr<OpenFile>> file = Fs(req).Open(c, ino, fi->flags);
+  if (!file.ok()) {
+    fuse_reply_err(req, file.error());
+    return;
+  }
+  (*file)->flags = FileFlags(req, (*file)->flags);
+  fi->fh = reinterpret_cast<uint64_t>(file->release());
+  fi->keep_cache = 1;  // nothing changes the file but through this mount
+  if (fuse_reply_open(req, fi) != 0) Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi)));
+}
+
+void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  auto created = Fs(req).Create(CallerOf(req), parent, name, mode, fi->flags);
+  if (!created.ok()) {
+    fuse_reply_err(req, created.error());
+    return;
+  }
+  created->second->flags = FileFlags(req, created->second->flags);
+  fi->fh = reinterpret_cast<uint64_t>(created->second.release());
+  fi->keep_cache = 1;
+  fuse_entry_param p = EntryParam(req, created->first);
+  if (fuse_reply_create(req, &p, fi) != 0) {
+    Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi)));
+    Fs(req).Forget(created->first.ino, 1);
+  }
+}
+
+void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi)));
+  fuse_reply_err(req, 0);
+}
+
+void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
+  std::unique_ptr<char[]> buffer(new char[size]);
+  fs::Result<size_t> n = Fs(req).Read(FileOf(fi), offset, {buffer.get(), size});
+  if (!n.ok()) {
+    fuse_reply_err(req, n.error());
+    return;
+  }
+  fuse_reply_buf(req, buffer.get(), *n);
+}
+
+void Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t offset, fuse_file_info* fi) {
+  fs::Result<size_t> n = Fs(req).Write(CallerOf(req), FileOf(fi), offset, {data, size});
+  if (!n.ok()) {
+    fuse_reply_err(req, n.error());
+    return;
+  }
+  fuse_reply_write(req, *n);
+}
+
+void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+  fuse_reply_err(req, 0);  // every write is already in the WAL
+}
+
+void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { ReplyOk(req, Fs(req).Fsync()); }
+
+void Fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
+  if (offset < 0 || length <= 0) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  ReplyOk(req, Fs(req).Fallocate(CallerOf(req), FileOf(fi), mode, offset, length));
+}
+
+void Lseek(fuse_req_t req, fuse_ino_t, off_t offset, int whence, fuse_file_info* fi) {
+  if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  fs::Result<uint64_t> at = Fs(req).SeekData(FileOf(fi), offset, whence);
+  if (!at.ok()) {
+    fuse_reply_err(req, at.error());
+    return;
+  }
+  fuse_reply_lseek(req, static_cast<off_t>(*at));
+}
+
+void CopyFileRange(fuse_req_t req, fuse_ino_t, off_t in_offset, fuse_file_info* in, fuse_ino_t,
+                   off_t out_offset, fuse_file_info* out, size_t length, int flags) {
+  if (flags != 0) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  fs::Result<size_t> n =
+      Fs(req).CopyFileRange(CallerOf(req), FileOf(in), in_offset, FileOf(out), out_offset, length);
+  if (!n.ok()) {
+    fuse_reply_err(req, n.error());
+    return;
+  }
+  fuse_reply_write(req, *n);
+}
+
+// ---- directories
+
+void OpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto dir = Fs(req).OpenDir(CallerOf(req), ino);
+  if (!dir.ok()) {
+    fuse_reply_err(req, dir.error());
+    return;
+  }
+  fi->fh = reinterpret_cast<uint64_t>(dir->release());
+  fi->keep_cache = 1;
+  fi->cache_readdir = 1;
+  if (fuse_reply_open(req, fi) != 0) Fs(req).ReleaseDir(std::unique_ptr<DirStream>(&DirOf(fi)));
+}
+
+void ReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Fs(req).ReleaseDir(std::unique_ptr<DirStream>(&DirOf(fi)));
+  fuse_reply_err(req, 0);
+}
+
+void ReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
+  std::string buffer(size, '\0');
+  size_t used = 0;
+  fs::Result<void> r = Fs(req).ReadDir(DirOf(fi), offset, [&](const fs::DirEntryView& e) {
+    struct stat st {};
+    st.st_ino = e.ino;
+    st.st_mode = static_cast<mode_t>(e.type) << 12;
+    std::string name(e.name);
+    size_t need = fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, e.cookie);
+    if (need > size - used) return false;
+    used += need;
+    return true;
+  });
+  if (!r.ok() && used == 0) {
+    fuse_reply_err(req, r.error());
+    return;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+void ReadDirPlus(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
+  std::string buffer(size, '\0');
+  size_t used = 0;
+  fs::Result<void> r = Fs(req).ReadDirPlus(
+      DirOf(fi), offset, [&](const fs::DirEntryView& v, const fs::Entry& e) {
+        std::string name(v.name);
+        fuse_entry_param p{};
+        if (e.ino != 0) {
+          p = EntryParam(req, e);
+        } else {
+          p.attr.st_ino = v.ino;
+          p.attr.st_mode = static_cast<mode_t>(v.type) << 12;
+        }
+        size_t need = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &p, v.cookie);
+        if (need > size - used) return false;
+        used += need;
+        return true;
+      });
+  if (!r.ok() && used == 0) {
+    fuse_reply_err(req, r.error());
+    return;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { ReplyOk(req, Fs(req).Fsync()); }
+
+// ---- extended attributes
+
+void SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
+  ReplyOk(req, Fs(req).SetXattr(CallerOf(req), ino, name, {value, size}, flags));
+}
+
+void ReplySized(fuse_req_t req, const fs::Result<std::string>& r, size_t size) {
+  if (!r.ok()) {
+    fuse_reply_err(req, r.error());
+  } else if (size == 0) {
+    fuse_reply_xattr(req, r->size());
+  } else {
+    fuse_reply_buf(req, r->data(), r->size());
+  }
+}
+
+void GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  ReplySized(req, Fs(req).GetXattr(CallerOf(req), ino, name, size), size);
+}
+
+void ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  ReplySized(req, Fs(req).ListXattr(CallerOf(req), ino, size), size);
+}
+
+void RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  ReplyOk(req, Fs(req).RemoveXattr(CallerOf(req), ino, name));
+}
+
+fuse_lowlevel_ops MakeOperations(bool writeback) {
+  fuse_lowlevel_ops ops{};
+  ops.init = Init;
+  ops.destroy = Destroy;
+  ops.lookup = Lookup;
+  ops.forget = Forget;
+  ops.forget_multi = ForgetMulti;
+  ops.getattr = GetAttr;
+  ops.setattr = SetAttr;
+  ops.readlink = ReadLink;
+  ops.mknod = MakeNode;
+  ops.mkdir = MakeDir;
+  ops.unlink = Unlink;
+  ops.rmdir = RemoveDir;
+  ops.symlink = Symlink;
+  ops.rename = Rename;
+  ops.link = Link;
+  ops.open = Open;
+  ops.read = Read;
+  ops.write = Write;
+  ops.flush = Flush;
+  ops.release = Release;
+  ops.fsync = Fsync;
+  ops.opendir = OpenDir;
+  ops.readdir = ReadDir;
+  ops.readdirplus = ReadDirPlus;
+  ops.releasedir = ReleaseDir;
+  ops.fsyncdir = FsyncDir;
+  ops.statfs = StatFs;
+  ops.setxattr = SetXattr;
+  ops.getxattr = GetXattr;
+  ops.listxattr = ListXattr;
+  ops.removexattr = RemoveXattr;
+  ops.access = Access;
+  ops.create = Create;
+  ops.fallocate = Fallocate;
+  // With the writeback cache, written data may still be in the kernel's
+  // page cache, where we cannot see it: holes are then the kernel's to
+  // answer (it treats the whole file as data, which is always true enough).
+  if (!writeback) ops.lseek = Lseek;
+  ops.copy_file_range = CopyFileRange;
+  return ops;
+}
+
+}  // namespace
+
+fuse_lowlevel_ops FuseOperations(const MountConfig& config) { return MakeOperations(config.writeback); }
+
+}  // namespace iron::mount

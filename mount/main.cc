@@ -1,0 +1,105 @@
+// ironfs: mounts an IronFS filesystem, and checks or describes one.
+// See options.h for the command line and README.md for the design.
+#include <cstdio>
+
+#include "fs/checker.h"
+#include "mount/daemon.h"
+#include "mount/data_dir.h"
+#include "mount/options.h"
+#include "mount/stats_file.h"
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace iron::mount {
+namespace {
+
+int RunFsck(const MountConfig& config) {
+  std::unique_ptr<lsm::DB> db;
+  std::string error;
+  if (!OpenEngine(config.data_dir, &db, &error)) {
+    std::fprintf(stderr, "ironfs fsck: %s\n", error.c_str());
+    if (error.find("in use") != std::string::npos) {
+      std::fprintf(stderr, "ironfs fsck: it is mounted; unmount it first (fsck checks offline)\n");
+    }
+    return 2;
+  }
+  fs::CheckReport report = fs::CheckFilesystem(db.get(), [](uint64_t keys) {
+    std::fprintf(stderr, "ironfs fsck: %llu keys checked\r", static_cast<unsigned long long>(keys));
+  });
+  std::printf("%s", report.ToString().c_str());
+  if (report.orphans > 0) {
+    std::printf("(%llu orphans: files deleted while open when the filesystem stopped; the "
+                "next mount reclaims them)\n",
+                static_cast<unsigned long long>(report.orphans));
+  }
+  lsm::Status s = db->Close();
+  if (!s.ok()) std::fprintf(stderr, "ironfs fsck: closing: %s\n", s.ToString().c_str());
+  return report.clean() ? 0 : 1;
+}
+
+int RunStats(const MountConfig& config) {
+  std::unique_ptr<lsm::DB> db;
+  std::string error;
+  if (OpenEngine(config.data_dir, &db, &error)) {
+    std::printf("%s (not mounted)\n%s", config.data_dir.c_str(), StatsReport(db.get(), nullptr).c_str());
+    fs::CheckReport r = fs::CheckFilesystem(db.get(), [](uint64_t keys) {
+      std::fprintf(stderr, "ironfs stats: %llu keys read\r", static_cast<unsigned long long>(keys));
+    });
+    std::printf("filesystem: %llu inodes (%llu directories), %llu entries, %llu blocks holding %llu bytes, %llu xattrs\n",
+                static_cast<unsigned long long>(r.inodes), static_cast<unsigned long long>(r.directories),
+                static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(r.blocks),
+                static_cast<unsigned long long>(r.block_bytes), static_cast<unsigned long long>(r.xattrs));
+    return db->Close().ok() ? 0 : 1;
+  }
+  if (error.find("in use") == std::string::npos) {
+    std::fprintf(stderr, "ironfs stats: %s\n", error.c_str());
+    return 2;
+  }
+  // Mounted: the daemon's own report.
+  std::string path = config.data_dir + "/" + kStatsFileName;
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "ironfs stats: %s is mounted but has no %s yet\n", config.data_dir.c_str(), kStatsFileName);
+    return 2;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(
+      std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(path));
+  std::printf("%s (mounted; figures from the daemon, %lld s old)\n%s", config.data_dir.c_str(),
+              static_cast<long long>(age.count()), text.str().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace iron::mount
+
+int main(int argc, char** argv) {
+  using namespace iron::mount;
+  ParsedCommandLine p = ParseCommandLine(argc, argv);
+  if (!p.error.empty()) {
+    std::fprintf(stderr, "ironfs: %s\n", p.error.c_str());
+    return 2;
+  }
+  switch (p.command) {
+    case Command::kHelp:
+      std::printf("%s", Usage().c_str());
+      return 0;
+    case Command::kVersion:
+      std::printf("ironfs %s (libfuse %s)\n", IRONFS_VERSION, fuse_pkgversion());
+      return 0;
+    case Command::kFsck:
+      return RunFsck(p.config);
+    case Command::kStats:
+      return RunStats(p.config);
+    case Command::kMount:
+      return RunMount(p.config);
+  }
+  return 2;
+}

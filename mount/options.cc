@@ -1,0 +1,192 @@
+#include "mount/options.h"
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace iron::mount {
+namespace po = boost::program_options;
+namespace {
+
+// Options of the mount itself, each with its default, for --help.
+const char* const kOwnOptions = R"(IronFS options (-o):
+    ro                    mount read-only (the data directory is not changed)
+    sync                  every operation is durable (fdatasync'ed) before it
+                          returns; default: durable on fsync, safe from kill -9
+                          always
+    writeback             use the kernel's writeback cache (default)
+    no_writeback          send every write through at once
+    attr_timeout=S        seconds the kernel caches attributes (default 60)
+    entry_timeout=S       seconds the kernel caches names (default 60)
+    negative_timeout=S    seconds the kernel caches missing names (default 0)
+    memtable_size=MB      engine write buffer, MiB (default 32)
+    block_size=N          data block size when formatting: a power of two,
+                          512..1048576 (default 4096); fixed afterwards
+    inode_cache=N         inodes kept decoded in memory (default 65536)
+libfuse options (-o), among others:
+    allow_other           let other users in (needs user_allow_other in
+                          /etc/fuse.conf unless root)
+    default_permissions   let the kernel check permissions too (IronFS always
+                          checks them itself)
+    fsname=NAME           the source shown by mount and df (default DATA_DIR)
+    subtype=NAME          shown as fuse.NAME (default ironfs)
+)";
+
+std::optional<double> ParseSeconds(const std::string& v) {
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() || *end != '\0' || d < 0) return std::nullopt;
+  return d;
+}
+
+std::optional<uint64_t> ParseCount(const std::string& v) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::strtoull(v.c_str(), nullptr, 10);
+}
+
+// Takes IronFS's own options out of one -o item; false with `error` set
+// if it is ours but malformed, true otherwise (`ours` says which).
+bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::string* error) {
+  std::string key = item, value;
+  bool has_value = false;
+  if (size_t eq = item.find('='); eq != std::string::npos) {
+    key = item.substr(0, eq);
+    value = item.substr(eq + 1);
+    has_value = true;
+  }
+  *ours = true;
+  auto bad = [&](const char* what) {
+    *error = "bad value for -o " + key + ": '" + value + "' (" + what + ")";
+    return false;
+  };
+  if (key == "sync" && !has_value) {
+    c->sync = true;
+  } else if (key == "writeback" && !has_value) {
+    c->writeback = true;
+  } else if (key == "no_writeback" && !has_value) {
+    c->writeback = false;
+  } else if (key == "attr_timeout" || key == "entry_timeout" || key == "negative_timeout") {
+    auto s = ParseSeconds(value);
+    if (!s) return bad("seconds, a number >= 0");
+    (key == "attr_timeout" ? c->attr_timeout : key == "entry_timeout" ? c->entry_timeout : c->negative_timeout) = *s;
+  } else if (key == "memtable_size") {
+    auto n = ParseCount(value);
+    if (!n || *n < 1 || *n > 4096) return bad("MiB, 1..4096");
+    c->memtable_bytes = *n << 20;
+  } else if (key == "block_size") {
+    auto n = ParseCount(value);
+    if (!n || *n < 512 || *n > (1u << 20) || (*n & (*n - 1)) != 0) return bad("a power of two, 512..1048576");
+    c->block_size = static_cast<uint32_t>(*n);
+  } else if (key == "inode_cache") {
+    auto n = ParseCount(value);
+    if (!n || *n < 1024) return bad("a count >= 1024");
+    c->inode_cache = *n;
+  } else {
+    *ours = false;
+    if (key == "ro" && !has_value) c->read_only = true;  // and the kernel's too
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Usage() {
+  std::ostringstream s;
+  s << "usage: ironfs DATA_DIR MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]\n"
+       "       ironfs fsck DATA_DIR     check an unmounted filesystem (exit 0: clean,\n"
+       "                                1: problems found, 2: could not check)\n"
+       "       ironfs stats DATA_DIR    engine and filesystem figures (mounted or not)\n"
+       "\n"
+       "Mounts the IronFS filesystem kept in DATA_DIR on MOUNTPOINT. A missing or\n"
+       "empty DATA_DIR is formatted (created mode 0700). Unmount with\n"
+       "fusermount3 -u MOUNTPOINT (or SIGTERM/SIGINT to the daemon).\n"
+       "\n"
+       "general options:\n"
+       "    -o opt,[opt...]       mount options (below)\n"
+       "    -f                    stay in the foreground, log to stderr (default:\n"
+       "                          run as a daemon, log to syslog)\n"
+       "    -d                    debug: foreground, and log every FUSE request\n"
+       "    -s                    one thread serves all requests (default: many)\n"
+       "    -h, --help            this text\n"
+       "    -V, --version         the version\n"
+       "\n"
+    << kOwnOptions;
+  return s.str();
+}
+
+ParsedCommandLine ParseCommandLine(int argc, char** argv) {
+  ParsedCommandLine out;
+  MountConfig& c = out.config;
+  std::vector<std::string> positional, options;
+  po::options_description desc;
+  desc.add_options()("help,h", "")("version,V", "")("foreground,f", "")("debug,d", "")(
+      "single,s", "")("option,o", po::value(&options)->composing(), "")(
+      "positional", po::value(&positional)->composing(), "");
+  po::positional_options_description pos;
+  pos.add("positional", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    out.error = std::string(e.what()) + " (see ironfs --help)";
+    return out;
+  }
+  if (vm.count("help")) {
+    out.command = Command::kHelp;
+    return out;
+  }
+  if (vm.count("version")) {
+    out.command = Command::kVersion;
+    return out;
+  }
+  if (!positional.empty() && (positional[0] == "fsck" || positional[0] == "stats")) {
+    out.command = positional[0] == "fsck" ? Command::kFsck : Command::kStats;
+    if (positional.size() != 2) {
+      out.error = "usage: ironfs " + positional[0] + " DATA_DIR";
+      return out;
+    }
+    c.data_dir = std::filesystem::absolute(positional[1]).lexically_normal().string();
+    return out;
+  }
+  if (positional.size() != 2) {
+    out.error = positional.size() < 2 ? "missing DATA_DIR or MOUNTPOINT (see ironfs --help)"
+                                      : "too many arguments: '" + positional[2] + "' (see ironfs --help)";
+    return out;
+  }
+  c.data_dir = std::filesystem::absolute(positional[0]).lexically_normal().string();
+  c.mountpoint = std::filesystem::absolute(positional[1]).lexically_normal().string();
+  if (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
+  if (c.mountpoint.size() > 1 && c.mountpoint.back() == '/') c.mountpoint.pop_back();
+  c.foreground = vm.count("foreground") || vm.count("debug");
+  c.debug = vm.count("debug");
+  c.single_thread = vm.count("single");
+  bool fsname = false, subtype = false;
+  for (const std::string& list : options) {
+    std::stringstream items(list);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+      if (item.empty()) continue;
+      bool ours;
+      if (!TakeOwnOption(item, &c, &ours, &out.error)) return out;
+      if (ours) continue;
+      fsname |= item.starts_with("fsname=");
+      subtype |= item.starts_with("subtype=");
+      c.fuse_options.push_back(item);
+    }
+  }
+  if (!fsname) {
+    // libfuse splits options at commas; a backslash keeps one in a value.
+    std::string escaped;
+    for (char ch : c.data_dir) {
+      if (ch == ',' || ch == '\\') escaped.push_back('\\');
+      escaped.push_back(ch);
+    }
+    c.fuse_options.push_back("fsname=" + escaped);
+  }
+  if (!subtype) c.fuse_options.push_back("subtype=ironfs");
+  return out;
+}
+
+}  // namespace iron::mount

@@ -1,0 +1,50 @@
+// The ironfs command line: what to mount where, and how.
+//
+//   ironfs DATA_DIR MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]
+//   ironfs fsck DATA_DIR
+//   ironfs stats DATA_DIR
+//
+// Options of IronFS's own are taken out of -o; the rest (allow_other,
+// default_permissions, fsname=, ...) go to libfuse, which refuses what it
+// does not know. Parsing reports problems as messages, never by exiting.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iron::mount {
+
+struct MountConfig {
+  std::string data_dir;    // absolute
+  std::string mountpoint;  // absolute
+  bool foreground = false;
+  bool debug = false;
+  bool single_thread = false;
+  bool read_only = false;
+  bool sync = false;        // every operation durable before its reply
+  bool writeback = true;    // the kernel's writeback cache
+  double attr_timeout = 60;
+  double entry_timeout = 60;
+  double negative_timeout = 0;
+  uint64_t memtable_bytes = 32ull << 20;
+  uint32_t block_size = 4096;  // only when formatting
+  size_t inode_cache = 1 << 16;
+  std::vector<std::string> fuse_options;  // handed to libfuse as -o
+};
+
+enum class Command { kMount, kFsck, kStats, kHelp, kVersion };
+
+struct ParsedCommandLine {
+  Command command = Command::kMount;
+  MountConfig config;
+  std::string error;  // non-empty: a message for the user, exit 2
+};
+
+ParsedCommandLine ParseCommandLine(int argc, char** argv);
+
+// --help's text.
+std::string Usage();
+
+}  // namespace iron::mount
