@@ -316,10 +316,21 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
   if (ch.gid && !(c.IsRoot() || (c.uid == n.uid && (c.InGroup(*ch.gid) || *ch.gid == n.gid)))) {
     return Errno{EPERM};
   }
-  if (ch.mode && !owner) return Errno{EPERM};
+  if (ch.mode && !owner) {
+    const uint32_t privileges = S_ISUID | S_ISGID;
+    bool only_drops = (*ch.mode & ~privileges) == (n.mode & 07777 & ~privileges) &&
+                      (*ch.mode & privileges) != (n.mode & privileges) &&
+                      (*ch.mode & ~n.mode & privileges) == 0;
+    if (!(ch.from_kernel_killpriv && only_drops && CheckAccess(c, n, kMayWrite) == 0)) {
+      return Errno{EPERM};
+    }
+  }
   bool touch = ch.atime == AttrChanges::Time::kNow && ch.mtime == AttrChanges::Time::kNow;
   bool times = ch.atime != AttrChanges::Time::kOmit || ch.mtime != AttrChanges::Time::kOmit;
-  if (touch) {
+  bool kernel_times = ch.ctime.has_value() || ch.size.has_value();
+  if (kernel_times) {
+    // Checked as the operation they come with (a truncate, a write).
+  } else if (touch) {
     if (!owner && CheckAccess(c, n, kMayWrite) != 0) return Errno{EACCES};
   } else if (times && !owner) {
     return Errno{EPERM};

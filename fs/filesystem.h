@@ -95,7 +95,14 @@ struct AttrChanges {
   Time atime = Time::kOmit;
   Time mtime = Time::kOmit;
   Timestamp atime_value, mtime_value;  // when kSet
-  std::optional<Timestamp> ctime;      // FUSE may set it explicitly
+  // Set only by the kernel's own bookkeeping (FUSE's writeback cache
+  // flushing times it kept), which it has authorized already: times that
+  // come with it, or with a size, need no owner's rights.
+  std::optional<Timestamp> ctime;
+  // The kernel clearing setuid/setgid after a write (file_remove_privs
+  // sends a plain mode change): a mode that only drops those bits is then
+  // allowed to anybody who may write the file. Only the FUSE adapter sets it.
+  bool from_kernel_killpriv = false;
 };
 
 // An open regular file. Released with Filesystem::Release.

@@ -174,7 +174,12 @@ void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) { ReplyAttr(req, F
 
 void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
   AttrChanges ch;
-  if (to_set & FUSE_SET_ATTR_MODE) ch.mode = attr->st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_MODE) {
+    ch.mode = attr->st_mode & 07777;
+    // A mode change alone may be the kernel clearing setuid/setgid after
+    // a write; the filesystem allows that much to the writer.
+    ch.from_kernel_killpriv = to_set == FUSE_SET_ATTR_MODE;
+  }
   if (to_set & FUSE_SET_ATTR_UID) ch.uid = attr->st_uid;
   if (to_set & FUSE_SET_ATTR_GID) ch.gid = attr->st_gid;
   if (to_set & FUSE_SET_ATTR_SIZE) ch.size = attr->st_size;

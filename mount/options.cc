@@ -24,11 +24,14 @@ const char* const kOwnOptions = R"(IronFS options (-o):
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
     inode_cache=N         inodes kept decoded in memory (default 65536)
+    default_permissions   the kernel checks permissions too, on attributes it
+                          caches (default). IronFS always checks them itself
+    no_default_permissions  only IronFS checks; the kernel then cannot cache
+                          names (entry_timeout is 0), since it would skip the
+                          search permission of cached directories
 libfuse options (-o), among others:
     allow_other           let other users in (needs user_allow_other in
                           /etc/fuse.conf unless root)
-    default_permissions   let the kernel check permissions too (IronFS always
-                          checks them itself)
     fsname=NAME           the source shown by mount and df (default DATA_DIR)
     subtype=NAME          shown as fuse.NAME (default ironfs)
 )";
@@ -66,6 +69,10 @@ bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::str
     c->writeback = true;
   } else if (key == "no_writeback" && !has_value) {
     c->writeback = false;
+  } else if (key == "default_permissions" && !has_value) {
+    c->default_permissions = true;
+  } else if (key == "no_default_permissions" && !has_value) {
+    c->default_permissions = false;
   } else if (key == "attr_timeout" || key == "entry_timeout" || key == "negative_timeout") {
     auto s = ParseSeconds(value);
     if (!s) return bad("seconds, a number >= 0");
@@ -175,6 +182,12 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
       subtype |= item.starts_with("subtype=");
       c.fuse_options.push_back(item);
     }
+  }
+  if (c.default_permissions) {
+    c.fuse_options.push_back("default_permissions");
+  } else {
+    c.entry_timeout = 0;
+    c.negative_timeout = 0;
   }
   if (!fsname) {
     // libfuse splits options at commas; a backslash keeps one in a value.

@@ -25,6 +25,9 @@ struct MountConfig {
   bool read_only = false;
   bool sync = false;        // every operation durable before its reply
   bool writeback = true;    // the kernel's writeback cache
+  // The kernel checks permissions too (on its cached attributes), which
+  // is what makes cached names safe; without it names are not cached.
+  bool default_permissions = true;
   double attr_timeout = 60;
   double entry_timeout = 60;
   double negative_timeout = 0;

@@ -69,6 +69,10 @@ wait "$PID" || fail "ironfs exited with status $? on SIGTERM"
 PID=
 mountpoint -q "$MNT" && fail "still mounted after SIGTERM"
 fsck_clean
+# A damaged data directory is refused with a message, not mounted.
+cp -a "$DATA" "$WORK/damaged"
+echo "MANIFEST-999999" > "$WORK/damaged/CURRENT"
+expect_failure "damaged\|cannot open\|corrupt" "$IRONFS" "$WORK/damaged" "$MNT"
 mount_fresh ro
 [ "$(cat "$MNT/file2")" = more ] || fail "data written before SIGTERM"
 touch "$MNT/new" 2>/dev/null && fail "a read-only mount accepted a write"

@@ -171,6 +171,31 @@ TEST_F(AttributesTest, TimestampsMoveAsOnExt4) {
   EXPECT_EQ(Stat(f).st_mtim.tv_nsec, 123456789);
 }
 
+TEST_F(AttributesTest, TheKernelsOwnBookkeepingNeedsNoOwner) {
+  uint64_t f = WriteFile(kRootIno, "f", "", 0666, Root());
+  ASSERT_TRUE(fs_->SetAttr(Root(), f, {.mode = 06666}).ok());
+  // A writer's write makes the kernel drop setuid/setgid with a mode change.
+  EXPECT_EQ(fs_->SetAttr(Alice(), f, {.mode = 0666}).error(), EPERM);  // a chmod
+  AttrChanges killpriv{.mode = 0666};
+  killpriv.from_kernel_killpriv = true;
+  EXPECT_TRUE(fs_->SetAttr(Alice(), f, killpriv).ok());
+  EXPECT_EQ(Stat(f).st_mode & 07777, 0666u);
+  AttrChanges more{.mode = 0777};
+  more.from_kernel_killpriv = true;
+  EXPECT_EQ(fs_->SetAttr(Alice(), f, more).error(), EPERM);  // adds bits: a chmod
+  // Times the kernel kept (it sends ctime too) need no owner.
+  AttrChanges flushed;
+  flushed.mtime = AttrChanges::Time::kSet;
+  flushed.mtime_value = {1000, 0};
+  flushed.ctime = Timestamp{1000, 0};
+  EXPECT_TRUE(fs_->SetAttr(Alice(), f, flushed).ok());
+  // A truncate's times follow the truncate's check: EACCES, not EPERM.
+  ASSERT_TRUE(fs_->SetAttr(Root(), f, {.mode = 0644}).ok());
+  AttrChanges truncate{.size = 1};
+  truncate.mtime = AttrChanges::Time::kSet;
+  EXPECT_EQ(fs_->SetAttr(Alice(), f, truncate).error(), EACCES);
+}
+
 TEST_F(AttributesTest, AccessAndStatfs) {
   uint64_t f = WriteFile(kRootIno, "f", "", 0640, Alice());
   EXPECT_TRUE(fs_->Access(Alice(), f, kMayRead | kMayWrite).ok());
