@@ -51,6 +51,14 @@ Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino
   return file;
 }
 
+Result<Inode*> Filesystem::LoadRegular(Node& node, int not_regular) {
+  Result<Inode*> inode = Load(node);
+  if (!inode.ok()) return inode;
+  if ((*inode)->IsDir()) return Errno{EISDIR};
+  if (!(*inode)->IsRegular()) return Errno{not_regular};
+  return inode;
+}
+
 void Filesystem::Release(std::unique_ptr<OpenFile> file) {
   if (!file) return;
   auto node = table_.Get(file->ino);
@@ -107,10 +115,8 @@ Result<size_t> Filesystem::ReadLocked(const Inode& inode, uint64_t offset, std::
 Result<size_t> Filesystem::Read(const OpenFile& file, uint64_t offset, std::span<char> out) {
   auto node = table_.Get(file.ino);
   std::lock_guard l(node->mu);
-  Result<Inode*> inode = Load(*node);
+  Result<Inode*> inode = LoadRegular(*node, EINVAL);
   if (!inode.ok()) return Errno{inode.error()};
-  if ((*inode)->IsDir()) return Errno{EISDIR};
-  if (!(*inode)->IsRegular()) return Errno{EINVAL};
   return ReadLocked(**inode, offset, out);
 }
 
@@ -152,11 +158,9 @@ Result<size_t> Filesystem::Write(const Caller& c, const OpenFile& file, uint64_t
                                  std::string_view data) {
   auto node = table_.Get(file.ino);
   std::lock_guard l(node->mu);
-  Result<Inode*> loaded = Load(*node);
+  Result<Inode*> loaded = LoadRegular(*node, EINVAL);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
-  if (n.IsDir()) return Errno{EISDIR};
-  if (!n.IsRegular()) return Errno{EINVAL};
   if (file.flags & O_APPEND) offset = n.size;
   if (data.empty()) return size_t{0};
   if (offset >= kMaxFileSize) return Errno{EFBIG};
@@ -267,11 +271,9 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
   if (offset > kMaxFileSize || length > kMaxFileSize - offset) return Errno{EFBIG};
   auto node = table_.Get(file.ino);
   std::lock_guard l(node->mu);
-  Result<Inode*> loaded = Load(*node);
+  Result<Inode*> loaded = LoadRegular(*node, ENODEV);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
-  if (n.IsDir()) return Errno{EISDIR};
-  if (!n.IsRegular()) return Errno{ENODEV};
 
   const uint64_t end = offset + length;
   Inode t = n;

@@ -277,6 +277,9 @@ class Filesystem {
   Result<bool> IsAncestor(uint64_t ancestor, uint64_t dir);
 
   // -- data (file_data.cc)
+  // Load, then EISDIR for a directory and `not_regular` for anything else
+  // that is not a regular file.
+  Result<Inode*> LoadRegular(Node& node, int not_regular) REQUIRES(node.mu);
   Result<std::string> ReadBlock(uint64_t ino, uint64_t block, bool* exists);
   Result<size_t> ReadLocked(const Inode& inode, uint64_t offset, std::span<char> out);
   Result<void> WriteLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t offset,

@@ -342,49 +342,63 @@ void ReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
+// A reply buffer of directory entries, filled until the next one does not
+// fit (an entry that does not fit is left for the next call).
+class Listing {
+ public:
+  Listing(fuse_req_t req, size_t size) : req_(req), buffer_(size, '\0') {}
+  // `add(buffer, room)` encodes one entry (or only measures it when it
+  // does not fit) and returns its size.
+  template <typename Add>
+  bool Take(Add add) {
+    size_t need = add(buffer_.data() + used_, buffer_.size() - used_);
+    if (need > buffer_.size() - used_) return false;
+    used_ += need;
+    return true;
+  }
+  // Sends what was taken; an error only if nothing was.
+  void Reply(const fs::Result<void>& r) {
+    if (!r.ok() && used_ == 0) {
+      fuse_reply_err(req_, r.error());
+    } else {
+      fuse_reply_buf(req_, buffer_.data(), used_);
+    }
+  }
+
+ private:
+  fuse_req_t req_;
+  std::string buffer_;
+  size_t used_ = 0;
+};
+
 void ReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-  std::string buffer(size, '\0');
-  size_t used = 0;
-  fs::Result<void> r = Fs(req).ReadDir(DirOf(fi), offset, [&](const fs::DirEntryView& e) {
+  Listing listing(req, size);
+  listing.Reply(Fs(req).ReadDir(DirOf(fi), offset, [&](const fs::DirEntryView& e) {
     struct stat st {};
     st.st_ino = e.ino;
     st.st_mode = static_cast<mode_t>(e.type) << 12;
     std::string name(e.name);
-    size_t need = fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, e.cookie);
-    if (need > size - used) return false;
-    used += need;
-    return true;
-  });
-  if (!r.ok() && used == 0) {
-    fuse_reply_err(req, r.error());
-    return;
-  }
-  fuse_reply_buf(req, buffer.data(), used);
+    return listing.Take([&](char* at, size_t room) {
+      return fuse_add_direntry(req, at, room, name.c_str(), &st, e.cookie);
+    });
+  }));
 }
 
 void ReadDirPlus(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-  std::string buffer(size, '\0');
-  size_t used = 0;
-  fs::Result<void> r = Fs(req).ReadDirPlus(
-      DirOf(fi), offset, [&](const fs::DirEntryView& v, const fs::Entry& e) {
-        std::string name(v.name);
-        fuse_entry_param p{};
-        if (e.ino != 0) {
-          p = EntryParam(req, e);
-        } else {
-          p.attr.st_ino = v.ino;
-          p.attr.st_mode = static_cast<mode_t>(v.type) << 12;
-        }
-        size_t need = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &p, v.cookie);
-        if (need > size - used) return false;
-        used += need;
-        return true;
-      });
-  if (!r.ok() && used == 0) {
-    fuse_reply_err(req, r.error());
-    return;
-  }
-  fuse_reply_buf(req, buffer.data(), used);
+  Listing listing(req, size);
+  listing.Reply(Fs(req).ReadDirPlus(DirOf(fi), offset, [&](const fs::DirEntryView& v, const fs::Entry& e) {
+    fuse_entry_param p{};
+    if (e.ino != 0) {
+      p = EntryParam(req, e);
+    } else {  // "." and "..": a name and a type, no reference
+      p.attr.st_ino = v.ino;
+      p.attr.st_mode = static_cast<mode_t>(v.type) << 12;
+    }
+    std::string name(v.name);
+    return listing.Take([&](char* at, size_t room) {
+      return fuse_add_direntry_plus(req, at, room, name.c_str(), &p, v.cookie);
+    });
+  }));
 }
 
 void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { ReplyOk(req, Fs(req).Fsync()); }

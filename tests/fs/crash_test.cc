@@ -53,31 +53,8 @@ class CrashTest : public ::testing::TestWithParam<int> {
     env_.SetFilesystemActive(true);
   }
 
-  Result<uint64_t> Resolve(const std::string& path) {
-    uint64_t ino = kRootIno;
-    size_t pos = 0;
-    while (pos < path.size()) {
-      size_t slash = path.find('/', pos);
-      if (slash == std::string::npos) slash = path.size();
-      Result<Entry> e = fs_->Lookup(Root(), ino, path.substr(pos, slash - pos));
-      if (!e.ok()) return Errno{e.error()};
-      fs_->Forget(e->ino, 1);
-      ino = e->ino;
-      pos = slash + 1;
-    }
-    return ino;
-  }
-
-  std::string Contents(uint64_t ino) {
-    auto f = fs_->Open(Root(), ino, O_RDONLY);
-    EXPECT_TRUE(f.ok());
-    if (!f.ok()) return {};
-    std::string out(fs_->GetAttr(ino)->st_size, '\0');
-    Result<size_t> n = fs_->Read(**f, 0, out);
-    EXPECT_TRUE(n.ok());
-    fs_->Release(std::move(*f));
-    return out;
-  }
+  Result<uint64_t> Resolve(const std::string& path) { return ResolvePath(*fs_, Root(), path); }
+  std::string Contents(uint64_t ino) { return ReadWholeFile(*fs_, ino); }
 
   // One random change to the tree; `model_` follows it and `dirty_`
   // collects the paths whose state may differ from the last sync.

@@ -23,6 +23,38 @@ inline Caller Root() { return Caller{0, 0, {}, 0}; }
 inline Caller Alice() { return Caller{1000, 1000, {1000, 2000}, 0}; }
 inline Caller Bob() { return Caller{1001, 1001, {1001, 2000}, 0}; }
 
+// The inode at `path` (relative to the root, '/'-separated), walked as `c`
+// one Lookup per component; the references the walk takes are given back.
+inline Result<uint64_t> ResolvePath(Filesystem& fs, const Caller& c, const std::string& path) {
+  uint64_t ino = kRootIno;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    std::string name = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (name.empty()) continue;
+    Result<Entry> e = fs.Lookup(c, ino, name);
+    if (!e.ok()) return Errno{e.error()};
+    fs.Forget(e->ino, 1);
+    ino = e->ino;
+  }
+  return ino;
+}
+
+// Every byte of a regular file, read as root.
+inline std::string ReadWholeFile(Filesystem& fs, uint64_t ino) {
+  auto f = fs.Open(Root(), ino, O_RDONLY);
+  EXPECT_TRUE(f.ok());
+  if (!f.ok()) return {};
+  std::string out(fs.GetAttr(ino)->st_size, '\0');
+  Result<size_t> n = fs.Read(**f, 0, out);
+  EXPECT_TRUE(n.ok());
+  out.resize(n.ok() ? *n : 0);
+  fs.Release(std::move(*f));
+  return out;
+}
+
 class FsFixture : public ::testing::Test {
  protected:
   void SetUp() override { Mount(); }
@@ -67,23 +99,8 @@ class FsFixture : public ::testing::Test {
     EXPECT_TRUE(report.clean()) << report.ToString();
   }
 
-  // The inode at `path` (relative to the root, '/'-separated), walked as
-  // `c`; references taken by the walk are given back.
   Result<uint64_t> Resolve(const Caller& c, const std::string& path) {
-    uint64_t ino = kRootIno;
-    size_t pos = 0;
-    while (pos < path.size()) {
-      size_t slash = path.find('/', pos);
-      if (slash == std::string::npos) slash = path.size();
-      std::string name = path.substr(pos, slash - pos);
-      pos = slash + 1;
-      if (name.empty()) continue;
-      Result<Entry> e = fs_->Lookup(c, ino, name);
-      if (!e.ok()) return Errno{e.error()};
-      fs_->Forget(e->ino, 1);
-      ino = e->ino;
-    }
-    return ino;
+    return ResolvePath(*fs_, c, path);
   }
   uint64_t Ino(const std::string& path) {
     Result<uint64_t> ino = Resolve(Root(), path);
@@ -114,17 +131,7 @@ class FsFixture : public ::testing::Test {
     fs_->Forget(ino, 1);
     return ino;
   }
-  std::string ReadAll(uint64_t ino) {
-    auto f = fs_->Open(Root(), ino, O_RDONLY);
-    EXPECT_TRUE(f.ok());
-    if (!f.ok()) return {};
-    std::string out(fs_->GetAttr(ino)->st_size, '\0');
-    Result<size_t> n = fs_->Read(**f, 0, out);
-    EXPECT_TRUE(n.ok());
-    out.resize(n.ok() ? *n : 0);
-    fs_->Release(std::move(*f));
-    return out;
-  }
+  std::string ReadAll(uint64_t ino) { return ReadWholeFile(*fs_, ino); }
   std::vector<std::string> List(uint64_t dir) {
     std::vector<std::string> names;
     auto d = fs_->OpenDir(Root(), dir);
