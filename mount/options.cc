@@ -26,9 +26,11 @@ const char* const kOwnOptions = R"(IronFS options (-o):
     inode_cache=N         inodes kept decoded in memory (default 65536)
     default_permissions   the kernel checks permissions too, on attributes it
                           caches (default). IronFS always checks them itself
-    no_default_permissions  only IronFS checks; the kernel then cannot cache
-                          names (entry_timeout is 0), since it would skip the
-                          search permission of cached directories
+    no_default_permissions  only IronFS checks; the kernel then caches no names
+                          (entry_timeout=0: it would skip the search permission
+                          of cached directories) and no writes (no_writeback).
+                          FIFOs and devices are opened by the kernel alone, so
+                          their permissions go unchecked in this mode
 libfuse options (-o), among others:
     allow_other           let other users in (needs user_allow_other in
                           /etc/fuse.conf unless root)
@@ -186,8 +188,12 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
   if (c.default_permissions) {
     c.fuse_options.push_back("default_permissions");
   } else {
+    // Only IronFS checks: the kernel must ask about every name, and must
+    // not send time updates of its own cache, which would reach us looking
+    // like a caller's utimensat.
     c.entry_timeout = 0;
     c.negative_timeout = 0;
+    c.writeback = false;
   }
   if (!fsname) {
     // libfuse splits options at commas; a backslash keeps one in a value.
