@@ -42,6 +42,8 @@ class InodeEdits {
   void AddTo(lsm::WriteBatch* batch) const {
     for (const auto& [ino, edit] : edits_) batch->Put(InodeKey(ino), EncodeInode(edit.second));
   }
+  // An inode the batch deletes instead: its new value is not written.
+  void Drop(uint64_t ino) { edits_.erase(ino); }
   // After the batch is written: the cache takes the new values.
   void Install() NO_THREAD_SAFETY_ANALYSIS {
     for (auto& [ino, edit] : edits_) edit.first->inode = edit.second;
@@ -355,8 +357,11 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
     batch.Delete(DirEntryKey(parent, name));
     bool purge = victim.nlink == 0 && node->lookups == 0 && node->opens == 0;
     if (victim.nlink == 0 && !purge) batch.Put(OrphanKey(child), "");
+    if (purge) {
+      AddPurge(&batch, victim);
+      edits.Drop(child);
+    }
     edits.AddTo(&batch);
-    if (purge) AddPurge(&batch, victim);  // its deletes come after its Put
     IRON_FS_TRY(Commit(&batch));
     edits.Install();
     if (purge) {
@@ -519,8 +524,11 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
         }
       }
     }
+    if (purge) {
+      AddPurge(&batch, edits(*dst_node));
+      edits.Drop(dst_node->ino);
+    }
     edits.AddTo(&batch);
-    if (purge) AddPurge(&batch, edits(*dst_node));
     IRON_FS_TRY(Commit(&batch));
     edits.Install();
     if (purge) {

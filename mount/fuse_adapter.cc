@@ -263,7 +263,7 @@ void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-  std::unique_ptr<char[]> buffer(new char[size]);
+  auto buffer = std::make_unique_for_overwrite<char[]>(size);
   fs::Result<size_t> n = Fs(req).Read(FileOf(fi), offset, {buffer.get(), size});
   if (!n.ok()) {
     fuse_reply_err(req, n.error());
