@@ -1,8 +1,13 @@
 // Arena: bump allocation for a MemTable's skip-list nodes and entries.
 //
-// Memory is carved from 4 KiB blocks (larger requests get a block of their
-// own) and released all at once when the arena is destroyed, so a MemTable
-// pays no per-entry heap allocation and frees in O(blocks).
+// Memory is carved from blocks (a request larger than a quarter block gets
+// a block of its own) and released all at once when the arena is
+// destroyed, so a MemTable pays no per-entry heap allocation and frees in
+// O(blocks). Blocks start at 4 KiB and grow with the arena, to an eighth of
+// what it holds and at most 1 MiB, so that slack stays small while a large
+// MemTable takes its memory from the kernel in few, large, pre-faulted
+// mappings: page by page, growing a heap costs a system call or a fault
+// per page, as much as the write that needed it.
 //
 // Thread safety: Allocate* is called by one writer at a time (the MemTable's
 // single inserter); MemoryUsage() may be read from any thread.
@@ -10,7 +15,6 @@
 
 #include <atomic>
 #include <cstddef>
-#include <memory>
 #include <vector>
 
 namespace iron::lsm {
@@ -18,6 +22,7 @@ namespace iron::lsm {
 class Arena {
  public:
   Arena() = default;
+  ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -39,14 +44,23 @@ class Arena {
   size_t MemoryUsage() const { return usage_.load(std::memory_order_relaxed); }
 
  private:
-  static constexpr size_t kBlockSize = 4096;
+  static constexpr size_t kMinBlock = 4096;
+  static constexpr size_t kMaxBlock = 1 << 20;
+  // From this size on, a block is its own pre-faulted mapping.
+  static constexpr size_t kMapped = 64 << 10;
 
+  struct Block {
+    char* data;
+    size_t size;
+  };
+
+  size_t NextBlockSize() const;
   char* AllocateFallback(size_t bytes);
   char* NewBlock(size_t bytes);
 
   char* ptr_ = nullptr;
   size_t remaining_ = 0;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<Block> blocks_;
   std::atomic<size_t> usage_{0};
 };
 

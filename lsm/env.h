@@ -40,10 +40,12 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
-  // Appends and hands the bytes to the kernel, for a caller about to Sync.
-  // A file that appends through a memory mapping writes these with a
-  // system call instead, so the sync need not write-protect mapped pages.
-  virtual Status AppendForSync(std::string_view data) {
+  // Appends and hands the bytes to the kernel. A file that appends through
+  // a memory mapping writes these with a system call instead: for bytes
+  // about to be synced (the sync then need not write-protect mapped pages)
+  // and for large appends (one copy by the kernel costs less than a page
+  // fault for every fresh page).
+  virtual Status AppendBySyscall(std::string_view data) {
     Status s = Append(data);
     return s.ok() ? Flush() : s;
   }

@@ -150,7 +150,7 @@ class PosixMmapLogFile final : public WritableFile {
   // Writing a synced record through the mapping would make every fdatasync
   // write-protect the page again, a TLB shootdown across CPUs each time;
   // pwrite into the preallocated space leaves the mapping untouched.
-  Status AppendForSync(std::string_view data) override {
+  Status AppendBySyscall(std::string_view data) override {
     IRON_RETURN_IF_ERROR(Reserve(pos_ + data.size()));
     while (!data.empty()) {
       ssize_t w = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(pos_));

@@ -32,10 +32,14 @@ Status WalWriter::AddRecord(std::string_view payload, bool for_sync) {
   EncodeFixed32(header.data(), MaskChecksum(crc));
   std::memcpy(header.data() + 4, len, 4);
   Status s;
-  if (for_sync) {
+  if (payload.size() >= kWalLargeRecord) {
+    // Two calls cost less than copying the payload to join them.
+    s = file_->AppendBySyscall(header);
+    if (s.ok()) s = file_->AppendBySyscall(payload);
+  } else if (for_sync) {
     scratch_.assign(header);
     scratch_.append(payload);
-    s = file_->AppendForSync(scratch_);
+    s = file_->AppendBySyscall(scratch_);
   } else {
     s = file_->Append(header);
     if (s.ok()) s = file_->Append(payload);

@@ -24,6 +24,9 @@ namespace iron::lsm {
 
 inline constexpr size_t kWalHeaderSize = 8;
 inline constexpr uint32_t kWalMaxRecord = 1u << 30;
+// From this size on a record is copied in by the kernel, not through the
+// mapping (see AddRecord).
+inline constexpr size_t kWalLargeRecord = 2048;
 
 uint32_t MaskChecksum(uint32_t c);
 uint32_t UnmaskChecksum(uint32_t masked);
@@ -35,7 +38,8 @@ class WalWriter {
   WalWriter& operator=(const WalWriter&) = delete;
 
   // InvalidArgument for a payload over kWalMaxRecord bytes. `for_sync`
-  // says a Sync follows at once (see WritableFile::AppendForSync).
+  // says a Sync follows at once; such records, and those of
+  // kWalLargeRecord bytes or more, go by WritableFile::AppendBySyscall.
   Status AddRecord(std::string_view payload, bool for_sync = false);
   Status Sync();
   // Bytes appended so far.

@@ -34,8 +34,21 @@ TEST(ArenaTest, AllocationsKeepTheirBytes) {
     auto [n, p] = allocated[i];
     for (size_t b = 0; b < n; ++b) ASSERT_EQ(static_cast<unsigned char>(p[b]), i % 256);
   }
-  // Overhead stays bounded: blocks are 4 KiB, large requests get their own.
+  // Overhead stays bounded: blocks grow with the arena, large requests get
+  // their own.
   EXPECT_LE(arena.MemoryUsage(), bytes * 2 + 64 * 1024);
+}
+
+TEST(ArenaTest, SlackStaysSmallAsBlocksGrow) {
+  Arena arena;
+  size_t bytes = 0;
+  for (int i = 0; i < 400000; ++i) {  // ~16 MiB of small entries
+    char* p = arena.Allocate(40);
+    std::memset(p, 1, 40);
+    bytes += 40;
+  }
+  EXPECT_GE(arena.MemoryUsage(), bytes);
+  EXPECT_LE(arena.MemoryUsage(), bytes + bytes / 8 + (1 << 20));
 }
 
 }  // namespace

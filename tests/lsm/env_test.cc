@@ -47,7 +47,7 @@ TEST(EnvTest, LogFileKeepsWhatWasAppended) {
   std::string expected;
   for (int i = 0; i < 3000; ++i) {
     std::string rec = std::string(1000, static_cast<char>('a' + i % 26));
-    ASSERT_TRUE((i % 2 ? f->Append(rec) : f->AppendForSync(rec)).ok());
+    ASSERT_TRUE((i % 2 ? f->Append(rec) : f->AppendBySyscall(rec)).ok());
     expected += rec;
   }
   ASSERT_TRUE(f->Sync().ok());
