@@ -15,7 +15,8 @@ Result<std::unique_ptr<DirStream>> Filesystem::OpenDir(const Caller& c, uint64_t
   if (!(*inode)->IsDir()) return Errno{ENOTDIR};
   if (CheckAccess(c, **inode, kMayRead) != 0) return Errno{EACCES};
   ++node->opens;
-  return std::make_unique<DirStream>(ino);
+  if (!node->cookies) node->cookies = std::make_shared<DirCookies>();
+  return std::make_unique<DirStream>(ino, node->cookies);
 }
 
 void Filesystem::ReleaseDir(std::unique_ptr<DirStream> dir) {
@@ -28,7 +29,6 @@ void Filesystem::ReleaseDir(std::unique_ptr<DirStream> dir) {
 
 Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
                                  const std::function<bool(const DirEntryView&)>& emit) {
-  std::lock_guard sl(dir.mu_);
   uint64_t parent;
   {
     auto node = table_.Get(dir.ino());
@@ -40,37 +40,31 @@ Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
     parent = (*inode)->parent;
   }
   if (cookie == 0) {
-    dir.names_.clear();
-    if (!emit({".", dir.ino(), DT_DIR, 1})) return Ok();
-    cookie = 1;
+    if (!emit({".", dir.ino(), DT_DIR, DirCookies::kAfterDot})) return Ok();
+    cookie = DirCookies::kAfterDot;
   }
-  if (cookie == 1) {
-    if (!emit({"..", parent, DT_DIR, 2})) return Ok();
-    cookie = 2;
+  if (cookie == DirCookies::kAfterDot) {
+    if (!emit({"..", parent, DT_DIR, DirCookies::kAfterDotDot})) return Ok();
+    cookie = DirCookies::kAfterDotDot;
   }
   lsm::ReadOptions ro;
   ro.upper_bound = ObjectEnd(KeyKind::kDirEntry, dir.ino());
-  if (cookie == 2) {
+  if (cookie == DirCookies::kAfterDotDot) {
     ro.lower_bound = ObjectBegin(KeyKind::kDirEntry, dir.ino());
   } else {
-    uint64_t index = cookie - 3;
-    if (index >= dir.names_.size()) return Errno{EINVAL};  // not a cookie we gave
+    std::optional<std::string> after = dir.cookies_->NameOf(cookie);
+    if (!after) return Errno{EINVAL};  // not a cookie we gave
     // Strictly after the name the cookie was given with.
-    ro.lower_bound = DirEntryKey(dir.ino(), dir.names_[index]);
+    ro.lower_bound = DirEntryKey(dir.ino(), *after);
     ro.lower_bound->push_back('\0');
-    dir.names_.resize(index + 1);
   }
   auto it = db_->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ParsedKey key;
     DirEntry entry;
     if (!ParseKey(it->key(), &key) || !DecodeDirEntry(it->value(), &entry)) return Errno{EIO};
-    dir.names_.emplace_back(key.name);
-    uint64_t next = 3 + dir.names_.size() - 1;
-    if (!emit({dir.names_.back(), entry.ino, entry.type, next})) {
-      dir.names_.pop_back();  // not taken: the next call starts with it
-      return Ok();
-    }
+    // Not taken: the next call starts with it.
+    if (!emit({key.name, entry.ino, entry.type, dir.cookies_->After(key.name)})) return Ok();
   }
   if (!it->status().ok()) return Errno{it->status().ToErrno()};
   return Ok();

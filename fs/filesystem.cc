@@ -409,6 +409,8 @@ Result<struct statvfs> Filesystem::StatFs() {
 
 Result<void> Filesystem::Fsync() { return Errno{ErrnoOf(db_->Sync())}; }
 
+Result<void> Filesystem::Compact() { return Errno{ErrnoOf(db_->CompactRange(nullptr, nullptr))}; }
+
 FsStats Filesystem::GetStats() {
   FsStats s;
   s.inodes = live_inodes_.load();

@@ -113,20 +113,19 @@ struct OpenFile {
   bool writable() const;
 };
 
-// An open directory: remembers the names it has returned so that a cookie
-// (a readdir offset) always resumes right after the entry it was given
-// with, however the directory changes meanwhile.
+// An open directory. Its cookies (readdir offsets) are the directory's
+// (DirCookies): each resumes right after the entry it was given with,
+// however the directory changes meanwhile, on this stream or another.
 class DirStream {
  public:
-  explicit DirStream(uint64_t ino) : ino_(ino) {}
+  DirStream(uint64_t ino, std::shared_ptr<DirCookies> cookies)
+      : ino_(ino), cookies_(std::move(cookies)) {}
   uint64_t ino() const { return ino_; }
 
  private:
   friend class Filesystem;
   const uint64_t ino_;
-  std::mutex mu_;
-  // Cookie 1 follows ".", 2 follows "..", 3 + i follows names_[i].
-  std::vector<std::string> names_ GUARDED_BY(mu_);
+  const std::shared_ptr<DirCookies> cookies_;
 };
 
 // One name as ReadDir reports it; `cookie` resumes after it.
@@ -208,6 +207,9 @@ class Filesystem {
   // Makes every change so far durable (the engine's WAL has no per-file
   // sync; one group-committed fdatasync serves everybody).
   Result<void> Fsync();
+  // Merges every table of the engine down to its last level and waits:
+  // the space of deleted data is free afterwards. Slow; for maintenance.
+  Result<void> Compact();
 
   // ---- directories
   Result<std::unique_ptr<DirStream>> OpenDir(const Caller& c, uint64_t ino);

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fs/dir_cookies.h"
 #include "fs/inode_codec.h"
 #include "lsm/thread_annotations.h"
 
@@ -40,6 +41,7 @@ class InodeTable {
     Inode inode GUARDED_BY(mu);    // valid when state == kLive
     uint64_t lookups GUARDED_BY(mu) = 0;  // references the kernel holds
     uint32_t opens GUARDED_BY(mu) = 0;    // open files and directories
+    std::shared_ptr<DirCookies> cookies GUARDED_BY(mu);  // a directory's, once listed
   };
   using NodeRef = std::shared_ptr<Node>;
 

@@ -99,6 +99,31 @@ TEST_F(DirectoryTest, AnOldCookieRestartsAfterItsEntry) {
   fs_->ReleaseDir(std::move(*stream));
 }
 
+// The kernel may resume a listing from its readdir cache with a cookie an
+// earlier open of the directory gave.
+TEST_F(DirectoryTest, ACookieResumesOnAnotherStreamOfTheDirectory) {
+  uint64_t d = Mkdir(kRootIno, "d");
+  for (const char* name : {"a", "b", "c"}) WriteFile(d, name, "");
+  auto first = fs_->OpenDir(Root(), d);
+  ASSERT_TRUE(first.ok());
+  uint64_t after_a = 0;
+  ASSERT_TRUE(fs_->ReadDir(**first, 0, [&](const DirEntryView& e) {
+    if (e.name == "a") after_a = e.cookie;
+    return e.name != "b";  // stop before "b"
+  }).ok());
+  fs_->ReleaseDir(std::move(*first));
+  ASSERT_NE(after_a, 0u);
+  auto second = fs_->OpenDir(Root(), d);
+  ASSERT_TRUE(second.ok());
+  std::vector<std::string> rest;
+  ASSERT_TRUE(fs_->ReadDir(**second, after_a, [&](const DirEntryView& e) {
+    rest.emplace_back(e.name);
+    return true;
+  }).ok());
+  fs_->ReleaseDir(std::move(*second));
+  EXPECT_EQ(rest, (std::vector<std::string>{"b", "c"}));
+}
+
 TEST_F(DirectoryTest, ReadDirPlusGivesAttributesAndReferences) {
   uint64_t d = Mkdir(kRootIno, "d");
   uint64_t f = WriteFile(d, "file", "12345");
