@@ -17,10 +17,15 @@
 #include "mount/data_dir.h"
 #include "mount/fuse_adapter.h"
 #include "mount/log.h"
+#include "mount/request_loop.h"
 #include "mount/stats_file.h"
 
 namespace iron::mount {
 namespace {
+
+// Threads that may wait for the disk at once (concurrent fsyncs, or every
+// change with -o sync); they share group commits.
+constexpr int kMaxRequestThreads = 16;
 
 // Whether `path` is a mount point already, per /proc/self/mountinfo.
 bool IsMountPoint(const std::string& path) {
@@ -208,11 +213,8 @@ int RunMount(const MountConfig& config) {
     if (config.single_thread) {
       status = fuse_session_loop(session);
     } else {
-      fuse_loop_config* loop = fuse_loop_cfg_create();
-      fuse_loop_cfg_set_clone_fd(loop, 0);
-      fuse_loop_cfg_set_max_threads(loop, 32);
-      status = fuse_session_loop_mt(session, loop);
-      fuse_loop_cfg_destroy(loop);
+      RequestLoop loop(session, kMaxRequestThreads, std::chrono::microseconds(config.spin_us));
+      status = loop.Run();
     }
   }
   fuse_session_unmount(session);

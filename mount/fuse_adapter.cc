@@ -7,8 +7,12 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "mount/control.h"
+#include "mount/request_loop.h"
 
 namespace iron::mount {
 namespace {
@@ -46,6 +50,27 @@ Caller CallerOf(fuse_req_t req) {
 
 OpenFile& FileOf(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 DirStream& DirOf(fuse_file_info* fi) { return *reinterpret_cast<DirStream*>(fi->fh); }
+
+// Whether the kernel opens files without asking us (see KernelOpens).
+bool KernelOpens(const MountConfig& config) { return config.default_permissions && !config.writeback; }
+
+// The open file a request comes through. When the kernel opens files
+// alone it has checked the access mode itself (reads need FMODE_READ,
+// writes FMODE_WRITE), so the file is as good as open for both; O_APPEND
+// comes with each write.
+OpenFile FileFor(fuse_ino_t ino, fuse_file_info* fi) {
+  if (fi->fh != 0) return FileOf(fi);
+  return OpenFile{.ino = ino, .flags = O_RDWR | (fi->flags & O_APPEND)};
+}
+
+// A handler about to wait for the disk lets another thread read the next
+// requests meanwhile.
+void BeforeWaiting() { RequestLoop::HandOff(); }
+
+// With -o sync every change waits for the disk.
+void BeforeChange(fuse_req_t req) {
+  if (Self(req).config->sync) RequestLoop::HandOff();
+}
 
 fuse_entry_param EntryParam(fuse_req_t req, const fs::Entry& e) {
   const MountConfig& config = *Self(req).config;
@@ -103,7 +128,13 @@ void Init(void* userdata, fuse_conn_info* conn) {
   // credentials. (A write the writeback cache sends later comes from no
   // one in particular and clears nothing; see README.)
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  // O_TRUNC comes in the open, unless there is no open: then the kernel
+  // sends it as a truncate.
+  if (KernelOpens(*self->config)) {
+    conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  } else if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) {
+    conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  }
   if (conn->capable & FUSE_CAP_EXPORT_SUPPORT) conn->want |= FUSE_CAP_EXPORT_SUPPORT;
   conn->max_write = 1 << 20;
   conn->time_gran = 1;  // nanoseconds
@@ -131,31 +162,38 @@ void ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 }
 
 void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  BeforeChange(req);
   ReplyEntry(req, Fs(req).MakeNode(CallerOf(req), parent, name, mode, rdev));
 }
 
 void MakeDir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  BeforeChange(req);
   ReplyEntry(req, Fs(req).MakeDir(CallerOf(req), parent, name, mode));
 }
 
 void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  BeforeChange(req);
   ReplyEntry(req, Fs(req).Symlink(CallerOf(req), parent, name, target));
 }
 
 void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  BeforeChange(req);
   ReplyEntry(req, Fs(req).Link(CallerOf(req), ino, new_parent, new_name));
 }
 
 void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  BeforeChange(req);
   ReplyOk(req, Fs(req).Unlink(CallerOf(req), parent, name));
 }
 
 void RemoveDir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  BeforeChange(req);
   ReplyOk(req, Fs(req).RemoveDir(CallerOf(req), parent, name));
 }
 
 void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
             const char* new_name, unsigned int flags) {
+  BeforeChange(req);
   ReplyOk(req, Fs(req).Rename(CallerOf(req), parent, name, new_parent, new_name, flags));
 }
 
@@ -173,6 +211,7 @@ void ReadLink(fuse_req_t req, fuse_ino_t ino) {
 void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) { ReplyAttr(req, Fs(req).GetAttr(ino)); }
 
 void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  BeforeChange(req);
   AttrChanges ch;
   if (to_set & FUSE_SET_ATTR_MODE) {
     ch.mode = attr->st_mode & 07777;
@@ -198,8 +237,10 @@ void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
   if (to_set & FUSE_SET_ATTR_CTIME) {
     ch.ctime = fs::Timestamp{attr->st_ctim.tv_sec, static_cast<uint32_t>(attr->st_ctim.tv_nsec)};
   }
-  const OpenFile* file = fi != nullptr && fi->fh != 0 ? &FileOf(fi) : nullptr;
-  ReplyAttr(req, Fs(req).SetAttr(CallerOf(req), ino, ch, file));
+  // fi: a truncate through an open file, allowed by its open mode.
+  std::optional<OpenFile> file;
+  if (fi != nullptr) file = FileFor(ino, fi);
+  ReplyAttr(req, Fs(req).SetAttr(CallerOf(req), ino, ch, file ? &*file : nullptr));
 }
 
 void Access(fuse_req_t req, fuse_ino_t ino, int mask) {
@@ -227,6 +268,12 @@ int FileFlags(fuse_req_t req, int flags) {
   return flags;
 }
 
+// ENOSYS tells the kernel to open files by itself from now on: no OPEN
+// and no RELEASE round trips (and, without create, files are made with
+// MKNOD). Safe only where the kernel checks permissions; an unlinked file
+// still open keeps its kernel reference, so its FORGET marks the end.
+void KernelOpensFiles(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, ENOSYS); }
+
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fs::Caller c = CallerOf(req);
   // Permission is judged on the flags as the caller gave them.
@@ -242,6 +289,7 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  BeforeChange(req);
   auto created = Fs(req).Create(CallerOf(req), parent, name, mode, fi->flags);
   if (!created.ok()) {
     fuse_reply_err(req, created.error());
@@ -262,9 +310,9 @@ void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
+void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
   auto buffer = std::make_unique_for_overwrite<char[]>(size);
-  fs::Result<size_t> n = Fs(req).Read(FileOf(fi), offset, {buffer.get(), size});
+  fs::Result<size_t> n = Fs(req).Read(FileFor(ino, fi), offset, {buffer.get(), size});
   if (!n.ok()) {
     fuse_reply_err(req, n.error());
     return;
@@ -272,8 +320,9 @@ void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info*
   fuse_reply_buf(req, buffer.get(), *n);
 }
 
-void Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t offset, fuse_file_info* fi) {
-  fs::Result<size_t> n = Fs(req).Write(CallerOf(req), FileOf(fi), offset, {data, size});
+void Write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t offset, fuse_file_info* fi) {
+  BeforeChange(req);
+  fs::Result<size_t> n = Fs(req).Write(CallerOf(req), FileFor(ino, fi), offset, {data, size});
   if (!n.ok()) {
     fuse_reply_err(req, n.error());
     return;
@@ -281,26 +330,26 @@ void Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t offs
   fuse_reply_write(req, *n);
 }
 
-void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
-  fuse_reply_err(req, 0);  // every write is already in the WAL
+void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  BeforeWaiting();
+  ReplyOk(req, Fs(req).Fsync());
 }
 
-void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { ReplyOk(req, Fs(req).Fsync()); }
-
-void Fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
+void Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
+  BeforeChange(req);
   if (offset < 0 || length <= 0) {
     fuse_reply_err(req, EINVAL);
     return;
   }
-  ReplyOk(req, Fs(req).Fallocate(CallerOf(req), FileOf(fi), mode, offset, length));
+  ReplyOk(req, Fs(req).Fallocate(CallerOf(req), FileFor(ino, fi), mode, offset, length));
 }
 
-void Lseek(fuse_req_t req, fuse_ino_t, off_t offset, int whence, fuse_file_info* fi) {
+void Lseek(fuse_req_t req, fuse_ino_t ino, off_t offset, int whence, fuse_file_info* fi) {
   if (whence != SEEK_DATA && whence != SEEK_HOLE) {
     fuse_reply_err(req, EINVAL);
     return;
   }
-  fs::Result<uint64_t> at = Fs(req).SeekData(FileOf(fi), offset, whence);
+  fs::Result<uint64_t> at = Fs(req).SeekData(FileFor(ino, fi), offset, whence);
   if (!at.ok()) {
     fuse_reply_err(req, at.error());
     return;
@@ -308,14 +357,16 @@ void Lseek(fuse_req_t req, fuse_ino_t, off_t offset, int whence, fuse_file_info*
   fuse_reply_lseek(req, static_cast<off_t>(*at));
 }
 
-void CopyFileRange(fuse_req_t req, fuse_ino_t, off_t in_offset, fuse_file_info* in, fuse_ino_t,
-                   off_t out_offset, fuse_file_info* out, size_t length, int flags) {
+void CopyFileRange(fuse_req_t req, fuse_ino_t in_ino, off_t in_offset, fuse_file_info* in,
+                   fuse_ino_t out_ino, off_t out_offset, fuse_file_info* out, size_t length, int flags) {
+  BeforeChange(req);
   if (flags != 0) {
     fuse_reply_err(req, EINVAL);
     return;
   }
   fs::Result<size_t> n =
-      Fs(req).CopyFileRange(CallerOf(req), FileOf(in), in_offset, FileOf(out), out_offset, length);
+      Fs(req).CopyFileRange(CallerOf(req), FileFor(in_ino, in), in_offset,
+                                                   FileFor(out_ino, out), out_offset, length);
   if (!n.ok()) {
     fuse_reply_err(req, n.error());
     return;
@@ -401,11 +452,15 @@ void ReadDirPlus(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_fil
   }));
 }
 
-void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { ReplyOk(req, Fs(req).Fsync()); }
+void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  BeforeWaiting();
+  ReplyOk(req, Fs(req).Fsync());
+}
 
 // ---- extended attributes
 
 void SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
+  BeforeChange(req);
   ReplyOk(req, Fs(req).SetXattr(CallerOf(req), ino, name, {value, size}, flags));
 }
 
@@ -428,10 +483,32 @@ void ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 }
 
 void RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  BeforeChange(req);
   ReplyOk(req, Fs(req).RemoveXattr(CallerOf(req), ino, name));
 }
 
-fuse_lowlevel_ops MakeOperations(bool writeback) {
+// ---- control requests (control.h)
+
+void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info*, unsigned flags,
+           const void*, size_t, size_t) {
+  if (cmd != kCompactRequest || (flags & FUSE_IOCTL_COMPAT)) {
+    fuse_reply_err(req, ENOTTY);
+    return;
+  }
+  if (fuse_req_ctx(req)->uid != 0) {
+    fuse_reply_err(req, EPERM);
+    return;
+  }
+  BeforeWaiting();
+  fs::Result<void> r = Fs(req).Compact();
+  if (!r.ok()) {
+    fuse_reply_err(req, r.error());
+    return;
+  }
+  fuse_reply_ioctl(req, 0, nullptr, 0);
+}
+
+fuse_lowlevel_ops MakeOperations(const MountConfig& config) {
   fuse_lowlevel_ops ops{};
   ops.init = Init;
   ops.destroy = Destroy;
@@ -448,10 +525,11 @@ fuse_lowlevel_ops MakeOperations(bool writeback) {
   ops.symlink = Symlink;
   ops.rename = Rename;
   ops.link = Link;
-  ops.open = Open;
+  ops.open = KernelOpens(config) ? KernelOpensFiles : Open;
   ops.read = Read;
   ops.write = Write;
-  ops.flush = Flush;
+  // No flush: every write is in the WAL before its reply, and without a
+  // handler the kernel stops sending FLUSH on every close.
   ops.release = Release;
   ops.fsync = Fsync;
   ops.opendir = OpenDir;
@@ -465,18 +543,19 @@ fuse_lowlevel_ops MakeOperations(bool writeback) {
   ops.listxattr = ListXattr;
   ops.removexattr = RemoveXattr;
   ops.access = Access;
-  ops.create = Create;
+  if (!KernelOpens(config)) ops.create = Create;
   ops.fallocate = Fallocate;
   // With the writeback cache, written data may still be in the kernel's
   // page cache, where we cannot see it: holes are then the kernel's to
   // answer (it treats the whole file as data, which is always true enough).
-  if (!writeback) ops.lseek = Lseek;
+  if (!config.writeback) ops.lseek = Lseek;
   ops.copy_file_range = CopyFileRange;
+  ops.ioctl = Ioctl;
   return ops;
 }
 
 }  // namespace
 
-fuse_lowlevel_ops FuseOperations(const MountConfig& config) { return MakeOperations(config.writeback); }
+fuse_lowlevel_ops FuseOperations(const MountConfig& config) { return MakeOperations(config); }
 
 }  // namespace iron::mount

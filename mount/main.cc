@@ -4,13 +4,20 @@
 
 #include "fs/checker.h"
 #include "mount/daemon.h"
+#include "mount/control.h"
 #include "mount/data_dir.h"
 #include "mount/options.h"
 #include "mount/stats_file.h"
 
 #define FUSE_USE_VERSION 312
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <sys/ioctl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -18,6 +25,8 @@
 
 namespace iron::mount {
 namespace {
+
+constexpr long kFuseSuperMagic = 0x65735546;  // statfs f_type of every FUSE mount
 
 int RunFsck(const MountConfig& config) {
   std::unique_ptr<lsm::DB> db;
@@ -77,6 +86,39 @@ int RunStats(const MountConfig& config) {
   return 0;
 }
 
+// A mount point: the daemon compacts; a data directory: compacted here.
+int RunCompact(const MountConfig& config) {
+  const std::string& path = config.data_dir;
+  struct statfs fs_info;
+  if (statfs(path.c_str(), &fs_info) == 0 && fs_info.f_type == kFuseSuperMagic) {
+    int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || ioctl(fd, kCompactRequest) != 0) {
+      std::fprintf(stderr, "ironfs compact: %s: %s\n", path.c_str(), std::strerror(errno));
+      if (errno == ENOTTY) std::fprintf(stderr, "ironfs compact: not an ironfs mount\n");
+      if (fd >= 0) close(fd);
+      return 1;
+    }
+    close(fd);
+    return 0;
+  }
+  std::unique_ptr<lsm::DB> db;
+  std::string error;
+  if (!OpenEngine(path, &db, &error)) {
+    std::fprintf(stderr, "ironfs compact: %s\n", error.c_str());
+    if (error.find("in use") != std::string::npos) {
+      std::fprintf(stderr, "ironfs compact: it is mounted; give the mount point instead\n");
+    }
+    return 1;
+  }
+  lsm::Status s = db->CompactRange(nullptr, nullptr);
+  lsm::Status closed = db->Close();
+  if (!s.ok() || !closed.ok()) {
+    std::fprintf(stderr, "ironfs compact: %s\n", (s.ok() ? closed : s).ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace iron::mount
 
@@ -98,6 +140,8 @@ int main(int argc, char** argv) {
       return RunFsck(p.config);
     case Command::kStats:
       return RunStats(p.config);
+    case Command::kCompact:
+      return RunCompact(p.config);
     case Command::kMount:
       return RunMount(p.config);
   }

@@ -15,8 +15,10 @@ const char* const kOwnOptions = R"(IronFS options (-o):
     sync                  every operation is durable (fdatasync'ed) before it
                           returns; default: durable on fsync, safe from kill -9
                           always
-    writeback             use the kernel's writeback cache (default)
-    no_writeback          send every write through at once
+    writeback             use the kernel's writeback cache: small writes are
+                          gathered in the page cache, but every close makes
+                          the next stat ask the daemon
+    no_writeback          send every write through at once (default)
     attr_timeout=S        seconds the kernel caches attributes (default 60)
     entry_timeout=S       seconds the kernel caches names (default 60)
     negative_timeout=S    seconds the kernel caches missing names (default 0)
@@ -24,6 +26,10 @@ const char* const kOwnOptions = R"(IronFS options (-o):
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
     inode_cache=N         inodes kept decoded in memory (default 65536)
+    spin_us=N             after a request, look for the next one for N
+                          microseconds before sleeping (default 50; 0: sleep
+                          at once). A program waiting on the mount is then
+                          answered without waking a sleeping thread
     default_permissions   the kernel checks permissions too, on attributes it
                           caches (default). IronFS always checks them itself
     no_default_permissions  only IronFS checks; the kernel then caches no names
@@ -91,6 +97,10 @@ bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::str
     auto n = ParseCount(value);
     if (!n || *n < 1024) return bad("a count >= 1024");
     c->inode_cache = *n;
+  } else if (key == "spin_us") {
+    auto n = ParseCount(value);
+    if (!n || *n > 10000) return bad("microseconds, 0..10000");
+    c->spin_us = static_cast<uint32_t>(*n);
   } else {
     *ours = false;
     if (key == "ro" && !has_value) c->read_only = true;  // and the kernel's too
@@ -106,6 +116,10 @@ std::string Usage() {
        "       ironfs fsck DATA_DIR     check an unmounted filesystem (exit 0: clean,\n"
        "                                1: problems found, 2: could not check)\n"
        "       ironfs stats DATA_DIR    engine and filesystem figures (mounted or not)\n"
+       "       ironfs compact DATA_DIR|MOUNTPOINT\n"
+       "                                merge every table down to the last level, so\n"
+       "                                that deleted data's space is free now; on a\n"
+       "                                mount point (root only) the daemon does it\n"
        "\n"
        "Mounts the IronFS filesystem kept in DATA_DIR on MOUNTPOINT. A missing or\n"
        "empty DATA_DIR is formatted (created mode 0700). Unmount with\n"
@@ -116,7 +130,9 @@ std::string Usage() {
        "    -f                    stay in the foreground, log to stderr (default:\n"
        "                          run as a daemon, log to syslog)\n"
        "    -d                    debug: foreground, and log every FUSE request\n"
-       "    -s                    one thread serves all requests (default: many)\n"
+       "    -s                    one thread serves all requests (default: one reads\n"
+       "                          and serves; others join while a request waits\n"
+       "                          for the disk)\n"
        "    -h, --help            this text\n"
        "    -V, --version         the version\n"
        "\n"
@@ -150,10 +166,14 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
     out.command = Command::kVersion;
     return out;
   }
-  if (!positional.empty() && (positional[0] == "fsck" || positional[0] == "stats")) {
-    out.command = positional[0] == "fsck" ? Command::kFsck : Command::kStats;
+  if (!positional.empty() &&
+      (positional[0] == "fsck" || positional[0] == "stats" || positional[0] == "compact")) {
+    out.command = positional[0] == "fsck"    ? Command::kFsck
+                  : positional[0] == "stats" ? Command::kStats
+                                             : Command::kCompact;
     if (positional.size() != 2) {
-      out.error = "usage: ironfs " + positional[0] + " DATA_DIR";
+      out.error = "usage: ironfs " + positional[0] +
+                  (out.command == Command::kCompact ? " DATA_DIR|MOUNTPOINT" : " DATA_DIR");
       return out;
     }
     c.data_dir = std::filesystem::absolute(positional[1]).lexically_normal().string();

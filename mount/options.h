@@ -3,6 +3,7 @@
 //   ironfs DATA_DIR MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]
 //   ironfs fsck DATA_DIR
 //   ironfs stats DATA_DIR
+//   ironfs compact DATA_DIR|MOUNTPOINT
 //
 // Options of IronFS's own are taken out of -o; the rest (allow_other,
 // default_permissions, fsname=, ...) go to libfuse, which refuses what it
@@ -17,14 +18,14 @@
 namespace iron::mount {
 
 struct MountConfig {
-  std::string data_dir;    // absolute
+  std::string data_dir;    // absolute (compact: DATA_DIR or MOUNTPOINT)
   std::string mountpoint;  // absolute
   bool foreground = false;
   bool debug = false;
   bool single_thread = false;
   bool read_only = false;
   bool sync = false;        // every operation durable before its reply
-  bool writeback = true;    // the kernel's writeback cache
+  bool writeback = false;   // the kernel's writeback cache
   // The kernel checks permissions too (on its cached attributes), which
   // is what makes cached names safe; without it names are not cached.
   bool default_permissions = true;
@@ -34,10 +35,11 @@ struct MountConfig {
   uint64_t memtable_bytes = 32ull << 20;
   uint32_t block_size = 4096;  // only when formatting
   size_t inode_cache = 1 << 16;
+  uint32_t spin_us = 50;    // see RequestLoop
   std::vector<std::string> fuse_options;  // handed to libfuse as -o
 };
 
-enum class Command { kMount, kFsck, kStats, kHelp, kVersion };
+enum class Command { kMount, kFsck, kStats, kCompact, kHelp, kVersion };
 
 struct ParsedCommandLine {
   Command command = Command::kMount;

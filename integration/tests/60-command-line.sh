@@ -1,6 +1,6 @@
 # The ironfs program itself: help and version, clear refusals of bad input,
 # the daemon's own start and stop, mount -t fuse.ironfs through mount.fuse3,
-# SIGTERM, fsck and stats.
+# SIGTERM, fsck, stats and compact.
 . "$(dirname "$0")/../lib.sh"
 expect_failure() {  # message pattern, command...
   pattern=$1
@@ -77,4 +77,20 @@ mount_fresh ro
 [ "$(cat "$MNT/file2")" = more ] || fail "data written before SIGTERM"
 touch "$MNT/new" 2>/dev/null && fail "a read-only mount accepted a write"
 unmount
+fsck_clean
+
+# compact: on a mount (root only) the daemon merges every table, and the
+# space of a deleted file comes back; offline, the data directory itself.
+mount_fresh
+head -c 64M /dev/urandom > "$MNT/big" || fail "write 64 MiB"
+sync
+rm "$MNT/big"
+chmod 711 "$WORK"  # let nobody reach the mount point
+expect_failure "not permitted" setpriv --reuid=nobody --regid=nogroup --clear-groups "$IRONFS" compact "$MNT"
+"$IRONFS" compact "$MNT" || fail "compact of a mount"
+used=$(du -sk "$DATA" | cut -f1)
+[ "$used" -lt 16384 ] || fail "64 MiB deleted and compacted, yet DATA_DIR holds $used KiB"
+expect_failure "no IronFS" "$IRONFS" compact /proc
+unmount
+"$IRONFS" compact "$DATA" || fail "compact of an unmounted DATA_DIR"
 fsck_clean

@@ -1,0 +1,152 @@
+#include "mount/request_loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+namespace iron::mount {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The loop this thread serves, and whether its handler has handed off.
+thread_local RequestLoop* current_loop = nullptr;
+thread_local bool handed_off = false;
+
+// Sent to the leader at the end, only to interrupt its read of /dev/fuse.
+constexpr int kWakeSignal = SIGUSR2;
+void IgnoreWake(int) {}
+
+void InstallWakeHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = IgnoreWake;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: the read returns EINTR
+  sigaction(kWakeSignal, &sa, nullptr);
+}
+
+}  // namespace
+
+RequestLoop::RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin)
+    : session_(session), max_threads_(std::max(1, max_threads)), spin_(spin) {}
+
+int RequestLoop::Run() {
+  InstallWakeHandler();
+  if (spin_ > std::chrono::microseconds(0)) {
+    int fd = fuse_session_fd(session_);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  // Threads started from here on (and from the workers) keep termination
+  // signals blocked, so that those reach this thread's wait.
+  sigset_t termination, old;
+  sigemptyset(&termination);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&termination, s);
+  pthread_sigmask(SIG_BLOCK, &termination, &old);
+  {
+    std::lock_guard l(mu_);
+    StartThreadLocked();
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+
+  std::unique_lock l(mu_);
+  while (!stopping_) {
+    // A signal handler can only set the session's exit flag: look at it
+    // now and then.
+    done_.wait_for(l, 100ms);
+    if (fuse_session_exited(session_)) stopping_ = true;
+  }
+  fuse_session_exit(session_);
+  followers_.notify_all();
+  while (running_ > 0) {
+    // Repeated: the leader may have been between its check of the exit
+    // flag and its read when the last signal came.
+    if (leader_present_) pthread_kill(leader_, kWakeSignal);
+    done_.wait_for(l, 20ms);
+  }
+  std::list<std::thread> threads = std::move(threads_);
+  int error = error_;
+  l.unlock();
+  for (std::thread& t : threads) t.join();
+  return error;
+}
+
+void RequestLoop::HandOff() {
+  RequestLoop* loop = current_loop;
+  if (loop == nullptr || handed_off) return;
+  handed_off = true;
+  std::lock_guard l(loop->mu_);
+  loop->leader_present_ = false;
+  if (loop->idle_ > 0) {
+    loop->followers_.notify_one();
+  } else if (loop->running_ < loop->max_threads_) {
+    loop->StartThreadLocked();
+  }
+  // Else the first thread to finish its handler leads.
+}
+
+void RequestLoop::StartThreadLocked() {
+  ++running_;
+  threads_.emplace_back([this] { Work(); });
+}
+
+void RequestLoop::Work() {
+  current_loop = this;
+  fuse_buf buffer{};
+  std::unique_lock l(mu_);
+  while (true) {
+    while (leader_present_ && !stopping_) {
+      ++idle_;
+      followers_.wait(l);
+      --idle_;
+    }
+    if (stopping_) break;
+    leader_present_ = true;
+    leader_ = pthread_self();
+    l.unlock();
+    int error = Lead(&buffer);
+    l.lock();
+    if (error <= 0) {  // the session ended
+      leader_present_ = false;
+      if (!stopping_) {
+        stopping_ = true;
+        error_ = error;
+      }
+      done_.notify_all();
+      followers_.notify_all();
+      break;
+    }
+  }
+  --running_;
+  done_.notify_all();
+  l.unlock();
+  free(buffer.mem);
+}
+
+int RequestLoop::Lead(fuse_buf* buffer) {
+  handed_off = false;
+  auto last = std::chrono::steady_clock::now();
+  while (!fuse_session_exited(session_)) {
+    int n = fuse_session_receive_buf(session_, buffer);
+    if (n == -EAGAIN) {  // nothing yet (non-blocking only while spinning)
+      if (std::chrono::steady_clock::now() - last > spin_) {
+        pollfd p{.fd = fuse_session_fd(session_), .events = POLLIN};
+        ::poll(&p, 1, -1);
+        last = std::chrono::steady_clock::now();
+      }
+      continue;
+    }
+    if (n == -EINTR) continue;
+    if (n <= 0) return n;  // 0: unmounted or told to exit
+    fuse_session_process_buf(session_, buffer);
+    if (handed_off) return 1;
+    last = std::chrono::steady_clock::now();
+  }
+  return 0;
+}
+
+}  // namespace iron::mount

@@ -1,0 +1,78 @@
+// The request loop: reads FUSE requests and runs their handlers, with as
+// few hand-offs between threads as the requests allow.
+//
+// Leader and followers. One thread at a time, the leader, reads from
+// /dev/fuse and runs each handler itself, so a quick request (a lookup, a
+// create, a write into the MemTable) costs no wake-up of another thread:
+// on a small machine that hand-off costs more than the work. A handler
+// that is about to wait (an fsync waits for the disk) calls
+// RequestLoop::HandOff() first: an idle thread, or a new one up to
+// `max_threads`, becomes the leader and goes on reading while this one
+// waits, so concurrent fsyncs still meet in one group commit. A thread
+// that handed off becomes an idle follower when its handler returns.
+//
+// Spinning. After each request the leader keeps looking for the next one
+// for `spin` before it sleeps in poll(). A program that waits on the mount
+// usually sends its next request within microseconds; found by a thread
+// that is awake, it is served without the wake-up of a sleeping thread,
+// which on a virtual machine costs as much as the rest of the round trip.
+// The price is at most `spin` of one CPU after the last request.
+//
+// Run() returns when the kernel ends the session (unmount) or when
+// fuse_session_exit() is called, e.g. by libfuse's signal handlers.
+// Termination signals reach only the thread that called Run().
+#pragma once
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "lsm/thread_annotations.h"
+
+namespace iron::mount {
+
+class RequestLoop {
+ public:
+  RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin);
+  RequestLoop(const RequestLoop&) = delete;
+  RequestLoop& operator=(const RequestLoop&) = delete;
+
+  // Serves requests until the session ends; 0, or a negative errno if
+  // reading from the kernel failed.
+  int Run();
+
+  // From inside a handler run by a RequestLoop thread: lets another thread
+  // read the next requests while this handler blocks. Does nothing
+  // elsewhere (e.g. in tests that call handlers directly).
+  static void HandOff();
+
+ private:
+  void Work();
+  // Reads and runs requests; 1 once a handler has handed off, else what
+  // ended the session (0, or a negative errno).
+  int Lead(fuse_buf* buffer);
+  void StartThreadLocked() REQUIRES(mu_);
+
+  fuse_session* const session_;
+  const int max_threads_;
+  const std::chrono::microseconds spin_;
+
+  std::mutex mu_;
+  std::condition_variable followers_;  // an idle thread may lead, or stop
+  std::condition_variable done_;       // for Run(): stopping, or a thread ended
+  bool leader_present_ GUARDED_BY(mu_) = false;
+  pthread_t leader_ GUARDED_BY(mu_) = {};
+  int idle_ GUARDED_BY(mu_) = 0;
+  int running_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  int error_ GUARDED_BY(mu_) = 0;
+  std::list<std::thread> threads_ GUARDED_BY(mu_);
+};
+
+}  // namespace iron::mount
