@@ -46,6 +46,11 @@ namespace iron::fs {
 inline constexpr uint64_t kRootIno = 1;
 inline constexpr size_t kMaxNameLength = 255;
 
+// Keys of different kinds go to different tables (the engine's
+// Options::table_partition_prefix): a table of file data written in order
+// then overlaps no other table and moves down the levels unrewritten.
+inline constexpr size_t kKeyKindBytes = 1;
+
 enum class KeyKind : char {
   kSuperblock = 'S',
   kInode = 'I',

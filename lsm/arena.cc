@@ -4,12 +4,44 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <new>
 
 namespace iron::lsm {
+namespace {
+
+// Free blocks of kMaxBlock bytes, mapped and touched before.
+class BlockPool {
+ public:
+  static BlockPool& Instance() {
+    static BlockPool* pool = new BlockPool;  // never destroyed: arenas may outlive statics
+    return *pool;
+  }
+  char* Take() {
+    std::lock_guard l(mu_);
+    if (free_.empty()) return nullptr;
+    char* b = free_.back();
+    free_.pop_back();
+    return b;
+  }
+  // False if the pool is full: the caller unmaps the block.
+  bool Give(char* block, size_t limit) {
+    std::lock_guard l(mu_);
+    if (free_.size() >= limit) return false;
+    free_.push_back(block);
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<char*> free_;
+};
+
+}  // namespace
 
 Arena::~Arena() {
   for (const Block& b : blocks_) {
+    if (b.size == kMaxBlock && BlockPool::Instance().Give(b.data, kPoolBlocks)) continue;
     if (b.size >= kMapped) {
       ::munmap(b.data, b.size);
     } else {
@@ -25,13 +57,13 @@ size_t Arena::NextBlockSize() const {
 }
 
 char* Arena::NewBlock(size_t bytes) {
-  char* data;
-  if (bytes >= kMapped) {
+  char* data = bytes == kMaxBlock ? BlockPool::Instance().Take() : nullptr;
+  if (data == nullptr && bytes >= kMapped) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
                      -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     data = static_cast<char*>(p);
-  } else {
+  } else if (data == nullptr) {
     data = new char[bytes];
   }
   blocks_.push_back(Block{data, bytes});

@@ -40,7 +40,8 @@ Status TableOutput::OpenTable() {
 
 Status TableOutput::Add(std::string_view ikey, std::string_view value) {
   std::string_view user_key = ExtractUserKey(ikey);
-  if (builder_ && builder_->FileSize() >= target_file_size_ && user_key != last_user_key_) {
+  if (builder_ && user_key != last_user_key_ &&
+      (builder_->FileSize() >= target_file_size_ || NewPartition(user_key))) {
     std::string cut(user_key);
     IRON_RETURN_IF_ERROR(CloseTable(&cut));
   }
@@ -51,6 +52,11 @@ Status TableOutput::Add(std::string_view ikey, std::string_view value) {
   builder_->Add(ikey, value);
   last_user_key_.assign(user_key);
   return builder_->status();
+}
+
+bool TableOutput::NewPartition(std::string_view user_key) const {
+  size_t n = options_.table_partition_prefix;
+  return n > 0 && user_key.substr(0, n) != std::string_view(last_user_key_).substr(0, n);
 }
 
 Status TableOutput::CloseTable(const std::string* cut) {

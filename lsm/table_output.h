@@ -1,6 +1,7 @@
 // TableOutput: writes a sorted stream of entries (a flushed MemTable or a
 // compaction's merge) into one or more tables of at most target_file_size,
-// together with the range tombstones that belong to them.
+// together with the range tombstones that belong to them. A table is also
+// cut where the user key's partition changes (Options::table_partition_prefix).
 //
 // Tables are cut only between two user keys, so every version of a key
 // lands in one table. Each table receives the pieces of the tombstones that
@@ -48,6 +49,8 @@ class TableOutput {
 
  private:
   Status OpenTable();
+  // Whether `user_key` leaves the open table's partition.
+  bool NewPartition(std::string_view user_key) const;
   // Finishes the open table; its tombstone share is [lower_, cut) where
   // cut is nullptr for "everything that is left".
   Status CloseTable(const std::string* cut);

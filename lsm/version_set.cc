@@ -301,8 +301,25 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   c->version = v;
   const auto& files = v->files(best_level);
   if (best_level == 0) {
-    // Every level-0 file: they overlap in time, and taking them all keeps
-    // the newest-first rule simple. The range below pulls in level 1.
+    // Level-0 files that overlap no other level-0 file and nothing in
+    // level 1 move down unchanged: data written in key order (a file
+    // written front to back) is then never rewritten here.
+    std::vector<LiveFilePtr> movable;
+    for (const auto& f : files) {
+      std::string_view lo = f->smallest_user_key();
+      std::string_view hi = f->largest_user_key();
+      bool alone = std::none_of(files.begin(), files.end(), [&](const LiveFilePtr& g) {
+        return g != f && g->largest_user_key() >= lo && g->smallest_user_key() <= hi;
+      });
+      if (alone && v->OverlappingFiles(1, &lo, &hi).empty()) movable.push_back(f);
+    }
+    if (!movable.empty()) {
+      c->inputs[0] = std::move(movable);
+      c->trivial_move = true;
+      return c;
+    }
+    // Else every level-0 file: they overlap in time, and taking them all
+    // keeps the newest-first rule simple. The range below pulls in level 1.
     c->inputs[0] = files;
   } else {
     // Round robin through the level so every key range gets its turn.

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "fs/key_schema.h"
+
 namespace iron::mount {
 namespace {
 
@@ -34,6 +36,7 @@ bool OpenEngine(const std::string& data_dir, std::unique_ptr<lsm::DB>* db, std::
   }
   lsm::Options options;
   options.create_if_missing = false;
+  options.table_partition_prefix = fs::kKeyKindBytes;
   lsm::Status s = lsm::DB::Open(options, data_dir, db);
   if (!s.ok()) {
     *error = EngineError(data_dir, s);
@@ -81,6 +84,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
 
   lsm::Options options;
   options.write_buffer_size = config.memtable_bytes;
+  options.table_partition_prefix = fs::kKeyKindBytes;
   lsm::Status s = lsm::DB::Open(options, dir, &out->db);
   if (!s.ok()) {
     *error = EngineError(dir, s);

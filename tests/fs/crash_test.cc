@@ -22,6 +22,7 @@ class CrashTest : public ::testing::TestWithParam<int> {
     lsm::Options o;
     o.env = &env_;
     o.write_buffer_size = 128 << 10;  // flushes and compactions happen mid-run
+    o.table_partition_prefix = kKeyKindBytes;
     o.target_file_size = 128 << 10;
     o.max_bytes_for_level_base = 512 << 10;
     o.level0_compaction_trigger = 2;

@@ -66,6 +66,7 @@ class FsFixture : public ::testing::Test {
   virtual lsm::Options EngineOptions() {
     lsm::Options o;
     o.write_buffer_size = 1 << 20;
+    o.table_partition_prefix = kKeyKindBytes;
     return o;
   }
 

@@ -88,6 +88,23 @@ TEST_F(VersionSetTest, LevelZeroTakesAllItsFilesAndTheOverlapBelow) {
   (void)below_out;
 }
 
+TEST_F(VersionSetTest, LevelZeroFilesOverlappingNothingMoveDownFirst) {
+  Start();
+  AddTable(1, 0, 50);
+  uint64_t alone = AddTable(0, 100, 200);        // overlaps nothing
+  uint64_t over_below = AddTable(0, 40, 60);     // overlaps level 1
+  uint64_t alone_too = AddTable(0, 300, 400);    // overlaps nothing
+  uint64_t x = AddTable(0, 500, 600);            // x and y overlap each other
+  uint64_t y = AddTable(0, 550, 650);
+  auto c = vs_->PickCompaction();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->level, 0);
+  EXPECT_TRUE(c->trivial_move);
+  EXPECT_EQ(Numbers(c->inputs[0]), (std::vector<uint64_t>{alone, alone_too}));
+  EXPECT_TRUE(c->inputs[1].empty());
+  (void)over_below, (void)x, (void)y;
+}
+
 TEST_F(VersionSetTest, DeeperLevelsRoundRobinAndMoveTrivially) {
   Start();
   // Level 1 over its 20,000-byte budget, nothing in level 2.
