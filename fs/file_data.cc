@@ -124,6 +124,9 @@ Result<void> Filesystem::WriteLocked(lsm::WriteBatch* batch, Inode* inode, uint6
                                      std::string_view data) {
   const uint64_t end = offset + data.size();
   const uint64_t old_size = inode->size;
+  // Without holes every block under the old size is stored, so a block
+  // written over in full needs no read (not even to count it).
+  const bool dense = inode->blocks == (old_size + block_size_ - 1) / block_size_;
   uint64_t pos = offset;
   while (pos < end) {
     uint64_t block = pos / block_size_;
@@ -138,6 +141,8 @@ Result<void> Filesystem::WriteLocked(lsm::WriteBatch* batch, Inode* inode, uint6
       value.assign(from, '\0');
       value.append(piece);
       ++inode->blocks;
+    } else if (dense && from == 0 && to >= held) {
+      value.assign(piece);
     } else {
       bool exists;
       Result<std::string> old = ReadBlock(inode->ino, block, &exists);

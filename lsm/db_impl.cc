@@ -1,5 +1,8 @@
 #include "lsm/db_impl.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <semaphore>
@@ -15,6 +18,9 @@
 namespace iron::lsm {
 
 namespace {
+
+// The compaction thread's nice value (foreground threads have 0).
+constexpr int kCompactionNice = 10;
 
 constexpr size_t kMaxGroupBytes = 1 << 20;
 constexpr size_t kSmallBatchBytes = 128 << 10;
@@ -702,6 +708,10 @@ void DBImpl::FlushThread() {
 // ------------------------------------------------------------------ Compaction
 
 void DBImpl::CompactionThread() {
+  // Compaction is debt paid in the background: on a small machine it must
+  // not take the CPU from the writes it serves. (Flushes keep the normal
+  // priority: a write waits for them when both MemTables are full.)
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kCompactionNice);
   std::unique_lock<std::mutex> lock(mu_);
   int failures = 0;
   for (;;) {
