@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <linux/fuse.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -75,9 +77,22 @@ int RequestLoop::Run() {
   return error;
 }
 
+void RequestLoop::NoteCaller(const fuse_buf& buffer) {
+  if (buffer.size < sizeof(fuse_in_header) || (buffer.flags & FUSE_BUF_IS_FD)) return;
+  uint32_t caller = static_cast<const fuse_in_header*>(buffer.mem)->pid;
+  if (caller == 0) return;  // the kernel's own (forget, interrupt)
+  if (last_caller_.exchange(caller, std::memory_order_relaxed) != caller) {
+    caller_changed_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                          std::memory_order_relaxed);
+  }
+}
+
 void RequestLoop::HandOff() {
   RequestLoop* loop = current_loop;
   if (loop == nullptr || handed_off) return;
+  auto changed = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
+      loop->caller_changed_.load(std::memory_order_relaxed)));
+  if (std::chrono::steady_clock::now() - changed > kAloneWindow) return;  // a lone caller
   handed_off = true;
   std::lock_guard l(loop->mu_);
   loop->leader_present_ = false;
@@ -142,6 +157,7 @@ int RequestLoop::Lead(fuse_buf* buffer) {
     }
     if (n == -EINTR) continue;
     if (n <= 0) return n;  // 0: unmounted or told to exit
+    NoteCaller(*buffer);
     fuse_session_process_buf(session_, buffer);
     if (handed_off) return 1;
     last = std::chrono::steady_clock::now();

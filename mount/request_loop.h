@@ -9,7 +9,10 @@
 // RequestLoop::HandOff() first: an idle thread, or a new one up to
 // `max_threads`, becomes the leader and goes on reading while this one
 // waits, so concurrent fsyncs still meet in one group commit. A thread
-// that handed off becomes an idle follower when its handler returns.
+// that handed off becomes an idle follower when its handler returns. When
+// every request of the last kAloneWindow came from one thread of one
+// program, nobody else is waiting: the handler keeps the lead (the
+// hand-off and the wake-up that ends it would double a lone fsync).
 //
 // Spinning. After each request the leader keeps looking for the next one
 // for `spin` before it sleeps in poll(). A program that waits on the mount
@@ -27,6 +30,7 @@
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <list>
@@ -57,11 +61,19 @@ class RequestLoop {
   // Reads and runs requests; 1 once a handler has handed off, else what
   // ended the session (0, or a negative errno).
   int Lead(fuse_buf* buffer);
+  // Remembers who sent the request in `buffer` (see kAloneWindow).
+  void NoteCaller(const fuse_buf& buffer);
   void StartThreadLocked() REQUIRES(mu_);
 
   fuse_session* const session_;
   const int max_threads_;
   const std::chrono::microseconds spin_;
+  static constexpr std::chrono::milliseconds kAloneWindow{10};
+
+  // The caller (thread id) of the last request, and when a request last
+  // came from a different one; kept by the leader.
+  std::atomic<uint32_t> last_caller_{0};
+  std::atomic<std::chrono::steady_clock::rep> caller_changed_{0};
 
   std::mutex mu_;
   std::condition_variable followers_;  // an idle thread may lead, or stop
