@@ -5,7 +5,12 @@
 namespace iron::fs {
 
 InodeTable::InodeTable(size_t capacity)
-    : per_shard_capacity_(std::max<size_t>(16, capacity / kShards)) {}
+    : per_shard_capacity_(std::max<size_t>(16, capacity / kShards)) {
+  for (Shard& shard : shards_) {
+    std::lock_guard l(shard.mu);
+    shard.shrink_above = per_shard_capacity_;
+  }
+}
 
 InodeTable::NodeRef InodeTable::Get(uint64_t ino) {
   Shard& shard = shards_[ino % kShards];
@@ -14,7 +19,10 @@ InodeTable::NodeRef InodeTable::Get(uint64_t ino) {
   if (inserted) {
     it->second = std::make_shared<Node>(ino);
     NodeRef node = it->second;
-    if (shard.nodes.size() > per_shard_capacity_) Shrink(&shard);
+    if (shard.nodes.size() > shard.shrink_above) {
+      Shrink(&shard);
+      shard.shrink_above = std::max(per_shard_capacity_, shard.nodes.size() + shard.nodes.size() / 4);
+    }
     return node;
   }
   return it->second;
