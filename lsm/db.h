@@ -103,7 +103,8 @@ class DB {
   virtual std::shared_ptr<const Snapshot> GetSnapshot() = 0;
 
   // Makes every write returned so far durable (one fdatasync of the WAL,
-  // shared with concurrent callers).
+  // shared with concurrent callers; none if nothing was written since the
+  // last). Writers that do not sync never wait for it.
   virtual Status Sync() = 0;
   // Writes the MemTable to a level-0 table and waits for it.
   virtual Status Flush() = 0;

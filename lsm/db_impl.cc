@@ -235,6 +235,9 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
 Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
   uint64_t number = versions_->NewFileNumber();
   std::string name = LogFileName(dir_, number);
+  // The old WAL is synced and closed below; no Sync() may be using it.
+  sync_cv_.wait(lock, [&] { return !wal_syncing_; });
+  wal_switching_ = true;
   lock.unlock();
   std::unique_ptr<WritableFile> file;
   Status s = env_->NewLogFile(name, &file);
@@ -248,10 +251,15 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
     if (old.ok()) old = c;
   }
   lock.lock();
+  wal_switching_ = false;
+  sync_cv_.notify_all();
   if (!old.ok()) {
     RecordPermanentError(old);
     return old;
   }
+  // Everything appended so far was in the old WAL, now synced (the caller
+  // leads the writer queue: nothing else is appending).
+  if (wal_) wal_synced_ = std::max(wal_synced_, wal_appended_);
   if (!s.ok()) {
     if (file) env_->RemoveFile(name);
     return s;
@@ -283,7 +291,40 @@ Status DBImpl::DeleteRange(const WriteOptions& options, std::string_view begin,
   return Write(options, &batch);
 }
 
-Status DBImpl::Sync() { return WriteImpl(WriteOptions{.sync = true}, nullptr, false); }
+// Group commit beside the writer queue: a caller needs what was appended
+// when it called; while one fdatasync runs, later callers wait, and the
+// next of them syncs for all (everything appended by then).
+Status DBImpl::Sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!opened_ || shutting_down_) return Status::IOError(dir_ + ": database is closed");
+  const uint64_t target = wal_appended_;
+  while (wal_synced_ < target) {
+    if (!permanent_error_.ok()) return permanent_error_;
+    if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
+    if (wal_syncing_ || wal_switching_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    wal_syncing_ = true;
+    const uint64_t upto = wal_appended_;
+    WalWriter* wal = wal_.get();
+    lock.unlock();
+    uint64_t start = env_->NowMicros();
+    Status s = wal->Sync();
+    uint64_t micros = env_->NowMicros() - start;
+    lock.lock();
+    wal_syncing_ = false;
+    sync_cv_.notify_all();
+    wal_sync_micros_ += micros;
+    if (!s.ok()) {
+      RecordPermanentError(s);
+      return s;
+    }
+    ++wal_syncs_;
+    wal_synced_ = std::max(wal_synced_, upto);
+  }
+  return Status::OK();
+}
 
 Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (batch == nullptr) return Status::InvalidArgument("Write: null batch");
@@ -345,8 +386,12 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       versions_->SetLastSequence(last + count);
       ++write_groups_;
       wal_bytes_ += WriteBatchInternal::ByteSize(*group);
+      if (s.ok()) wal_appended_ += WriteBatchInternal::ByteSize(*group);
     }
-    if (sync && !sync_failed) ++wal_syncs_;
+    if (sync && !sync_failed) {
+      ++wal_syncs_;
+      if (s.ok()) wal_synced_ = std::max(wal_synced_, wal_appended_);
+    }
     wal_sync_micros_ += sync_micros;
     if (sync) {
       size_t n = 1;
@@ -1016,7 +1061,9 @@ Status DBImpl::Close() {
   shutting_down_ = true;
   stop_requested_ = true;
   bg_cv_.notify_all();
+  sync_cv_.notify_all();
   bg_cv_.wait(lock, [&] { return writers_.empty(); });
+  sync_cv_.wait(lock, [&] { return !wal_syncing_; });
   lock.unlock();
   flush_thread_.join();
   compaction_thread_.join();

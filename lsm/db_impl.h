@@ -78,7 +78,7 @@ class DBImpl final : public DB {
   Status NewWal(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
 
   // --- Writes ---
-  // Write, Sync (batch == nullptr) and Flush (force_switch) all queue here.
+  // Write and Flush (force_switch) queue here; Sync does not (see Sync).
   Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_switch)
       EXCLUDES(mu_);
   // REQUIRES: the caller is the leader (front of writers_).
@@ -119,6 +119,7 @@ class DBImpl final : public DB {
   std::mutex mu_;
   std::condition_variable bg_cv_;  // signalled when background work changes state
   std::condition_variable gather_cv_;  // a syncing leader waits here for followers
+  std::condition_variable sync_cv_;    // a Sync() or a WAL switch finished
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
 
   std::shared_ptr<MemTable> mem_ GUARDED_BY(mu_);
@@ -127,6 +128,14 @@ class DBImpl final : public DB {
   std::unique_ptr<WalWriter> wal_;                 // written by the leader only
   uint64_t wal_number_ GUARDED_BY(mu_) = 0;
   bool wal_needs_roll_ GUARDED_BY(mu_) = false;
+  // Sync() works beside the writer queue, so that writers that do not sync
+  // never wait for an fdatasync. It needs: the bytes appended to the WAL so
+  // far (all files), the bytes known durable, whether a Sync() is in
+  // wal_->Sync() without the mutex, and whether NewWal is replacing wal_.
+  uint64_t wal_appended_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_synced_ GUARDED_BY(mu_) = 0;
+  bool wal_syncing_ GUARDED_BY(mu_) = false;
+  bool wal_switching_ GUARDED_BY(mu_) = false;
 
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   size_t last_sync_group_size_ GUARDED_BY(mu_) = 0;  // writers in the last synced group

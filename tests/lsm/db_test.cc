@@ -361,6 +361,37 @@ TEST_F(DBTest, SyncedWritesAndSyncCountAsGroupCommits) {
   EXPECT_EQ(Get("t7-199"), "v");
 }
 
+TEST_F(DBTest, SyncSyncsOnlyWhatIsNewAndWritersAndSyncsMix) {
+  Open();
+  ASSERT_TRUE(db_->Put(wo_, "a", "1").ok());
+  ASSERT_TRUE(db_->Sync().ok());
+  uint64_t syncs = db_->GetStats().wal_syncs;
+  ASSERT_TRUE(db_->Sync().ok());  // nothing new: no fdatasync
+  EXPECT_EQ(db_->GetStats().wal_syncs, syncs);
+  // Writers and syncers at once, across WAL switches (small MemTables).
+  Options o;
+  o.write_buffer_size = 64 << 10;
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  Open(o);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        EXPECT_TRUE(db_->Put(wo_, "k" + std::to_string(t) + "-" + std::to_string(i),
+                             std::string(200, 'v')).ok());
+        if (t % 2 == 0 && i % 10 == 0) {
+          EXPECT_TRUE(db_->Sync().ok());
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(db_->Sync().ok());
+  Reopen();
+  for (int t = 0; t < 6; ++t) EXPECT_EQ(Get("k" + std::to_string(t) + "-499"), std::string(200, 'v'));
+}
+
 TEST_F(DBTest, DestroyRemovesEverything) {
   Open();
   ASSERT_TRUE(db_->Put(wo_, "a", "1").ok());
