@@ -257,13 +257,13 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
     RecordPermanentError(old);
     return old;
   }
-  // Everything appended so far was in the old WAL, now synced (the caller
-  // leads the writer queue: nothing else is appending).
-  if (wal_) wal_synced_ = std::max(wal_synced_, wal_appended_);
-  if (!s.ok()) {
+  if (!s.ok()) {  // the old WAL stays, unsynced
     if (file) env_->RemoveFile(name);
     return s;
   }
+  // Everything appended so far was in the old WAL, now synced (the caller
+  // leads the writer queue: nothing else is appending).
+  if (wal_) wal_synced_ = std::max(wal_synced_, wal_appended_);
   wal_ = std::make_unique<WalWriter>(std::move(file));
   wal_number_ = number;
   wal_needs_roll_ = false;
