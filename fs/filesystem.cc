@@ -409,6 +409,12 @@ Result<struct statvfs> Filesystem::StatFs() {
 
 Result<void> Filesystem::Fsync() { return Errno{ErrnoOf(db_->Sync())}; }
 
+lsm::Options EngineOptions() {
+  lsm::Options o;
+  o.table_partition_prefix = kKeyKindBytes;
+  return o;
+}
+
 Result<void> Filesystem::Compact() { return Errno{ErrnoOf(db_->CompactRange(nullptr, nullptr))}; }
 
 FsStats Filesystem::GetStats() {

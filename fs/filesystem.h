@@ -57,6 +57,10 @@ inline constexpr size_t kMaxXattrValue = 65536;
 // A symlink's target is shorter than a page, as on ext4.
 inline constexpr size_t kMaxSymlinkLength = 4095;
 
+// The engine options a filesystem's keys want (tables cut between key
+// kinds, see key_schema.h); a caller adds its own sizes and Env.
+lsm::Options EngineOptions();
+
 struct FormatOptions {
   uint32_t block_size = 4096;  // a power of two, 512 B .. 1 MiB
   // The root directory of a new filesystem.

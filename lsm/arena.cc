@@ -10,9 +10,11 @@
 namespace iron::lsm {
 namespace {
 
-// Free blocks of kMaxBlock bytes, mapped and touched before.
+// Free blocks of Arena's largest size, mapped and touched before.
 class BlockPool {
  public:
+  static constexpr size_t kCapacity = 48;  // blocks (48 MiB)
+
   static BlockPool& Instance() {
     static BlockPool* pool = new BlockPool;  // never destroyed: arenas may outlive statics
     return *pool;
@@ -25,9 +27,9 @@ class BlockPool {
     return b;
   }
   // False if the pool is full: the caller unmaps the block.
-  bool Give(char* block, size_t limit) {
+  bool Give(char* block) {
     std::lock_guard l(mu_);
-    if (free_.size() >= limit) return false;
+    if (free_.size() >= kCapacity) return false;
     free_.push_back(block);
     return true;
   }
@@ -41,7 +43,7 @@ class BlockPool {
 
 Arena::~Arena() {
   for (const Block& b : blocks_) {
-    if (b.size == kMaxBlock && BlockPool::Instance().Give(b.data, kPoolBlocks)) continue;
+    if (b.size == kMaxBlock && BlockPool::Instance().Give(b.data)) continue;
     if (b.size >= kMapped) {
       ::munmap(b.data, b.size);
     } else {

@@ -8,7 +8,7 @@
 // MemTable takes its memory from the kernel in few, large, pre-faulted
 // mappings: page by page, growing a heap costs a system call or a fault
 // per page, as much as the write that needed it. Full-size blocks of a
-// destroyed arena wait in a process-wide pool (up to kPoolBlocks) for the
+// destroyed arena wait in a process-wide pool (up to 48 MiB) for the
 // next one: memory touched before costs nothing to touch again, where
 // fresh memory costs a fault per page even when pre-faulted (on a
 // virtual machine that fills its page tables lazily).
@@ -52,7 +52,6 @@ class Arena {
   static constexpr size_t kMaxBlock = 1 << 20;
   // From this size on, a block is its own pre-faulted mapping.
   static constexpr size_t kMapped = 64 << 10;
-  static constexpr size_t kPoolBlocks = 48;
 
   struct Block {
     char* data;

@@ -213,7 +213,8 @@ int RunMount(const MountConfig& config) {
     if (config.single_thread) {
       status = fuse_session_loop(session);
     } else {
-      RequestLoop loop(session, kMaxRequestThreads, std::chrono::microseconds(config.spin_us));
+      RequestLoop loop(session, kMaxRequestThreads, std::chrono::microseconds(config.spin_us),
+                       /*every_request_waits=*/config.sync);
       status = loop.Run();
     }
   }

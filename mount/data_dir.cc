@@ -6,8 +6,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "fs/key_schema.h"
-
 namespace iron::mount {
 namespace {
 
@@ -34,9 +32,8 @@ bool OpenEngine(const std::string& data_dir, std::unique_ptr<lsm::DB>* db, std::
     *error = data_dir + " holds no IronFS filesystem (no CURRENT file)";
     return false;
   }
-  lsm::Options options;
+  lsm::Options options = fs::EngineOptions();
   options.create_if_missing = false;
-  options.table_partition_prefix = fs::kKeyKindBytes;
   lsm::Status s = lsm::DB::Open(options, data_dir, db);
   if (!s.ok()) {
     *error = EngineError(data_dir, s);
@@ -82,9 +79,8 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
     return false;
   }
 
-  lsm::Options options;
+  lsm::Options options = fs::EngineOptions();
   options.write_buffer_size = config.memtable_bytes;
-  options.table_partition_prefix = fs::kKeyKindBytes;
   lsm::Status s = lsm::DB::Open(options, dir, &out->db);
   if (!s.ok()) {
     *error = EngineError(dir, s);

@@ -51,7 +51,7 @@ Caller CallerOf(fuse_req_t req) {
 OpenFile& FileOf(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 DirStream& DirOf(fuse_file_info* fi) { return *reinterpret_cast<DirStream*>(fi->fh); }
 
-// Whether the kernel opens files without asking us (see KernelOpens).
+// Whether the kernel opens files without asking us (see KernelOpensFiles).
 bool KernelOpens(const MountConfig& config) { return config.default_permissions && !config.writeback; }
 
 // The open file a request comes through. When the kernel opens files
@@ -61,15 +61,6 @@ bool KernelOpens(const MountConfig& config) { return config.default_permissions 
 OpenFile FileFor(fuse_ino_t ino, fuse_file_info* fi) {
   if (fi->fh != 0) return FileOf(fi);
   return OpenFile{.ino = ino, .flags = O_RDWR | (fi->flags & O_APPEND)};
-}
-
-// A handler about to wait for the disk lets another thread read the next
-// requests meanwhile.
-void BeforeWaiting() { RequestLoop::HandOff(); }
-
-// With -o sync every change waits for the disk.
-void BeforeChange(fuse_req_t req) {
-  if (Self(req).config->sync) RequestLoop::HandOff();
 }
 
 fuse_entry_param EntryParam(fuse_req_t req, const fs::Entry& e) {
@@ -162,38 +153,31 @@ void ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 }
 
 void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
-  BeforeChange(req);
   ReplyEntry(req, Fs(req).MakeNode(CallerOf(req), parent, name, mode, rdev));
 }
 
 void MakeDir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-  BeforeChange(req);
   ReplyEntry(req, Fs(req).MakeDir(CallerOf(req), parent, name, mode));
 }
 
 void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-  BeforeChange(req);
   ReplyEntry(req, Fs(req).Symlink(CallerOf(req), parent, name, target));
 }
 
 void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
-  BeforeChange(req);
   ReplyEntry(req, Fs(req).Link(CallerOf(req), ino, new_parent, new_name));
 }
 
 void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  BeforeChange(req);
   ReplyOk(req, Fs(req).Unlink(CallerOf(req), parent, name));
 }
 
 void RemoveDir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  BeforeChange(req);
   ReplyOk(req, Fs(req).RemoveDir(CallerOf(req), parent, name));
 }
 
 void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
             const char* new_name, unsigned int flags) {
-  BeforeChange(req);
   ReplyOk(req, Fs(req).Rename(CallerOf(req), parent, name, new_parent, new_name, flags));
 }
 
@@ -211,7 +195,6 @@ void ReadLink(fuse_req_t req, fuse_ino_t ino) {
 void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) { ReplyAttr(req, Fs(req).GetAttr(ino)); }
 
 void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
-  BeforeChange(req);
   AttrChanges ch;
   if (to_set & FUSE_SET_ATTR_MODE) {
     ch.mode = attr->st_mode & 07777;
@@ -289,7 +272,6 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
-  BeforeChange(req);
   auto created = Fs(req).Create(CallerOf(req), parent, name, mode, fi->flags);
   if (!created.ok()) {
     fuse_reply_err(req, created.error());
@@ -321,7 +303,6 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_i
 }
 
 void Write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t offset, fuse_file_info* fi) {
-  BeforeChange(req);
   fs::Result<size_t> n = Fs(req).Write(CallerOf(req), FileFor(ino, fi), offset, {data, size});
   if (!n.ok()) {
     fuse_reply_err(req, n.error());
@@ -330,13 +311,14 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t 
   fuse_reply_write(req, *n);
 }
 
+// Handlers that wait for the disk let another thread read the next
+// requests meanwhile (RequestLoop::HandOff).
 void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
-  BeforeWaiting();
+  RequestLoop::HandOff();
   ReplyOk(req, Fs(req).Fsync());
 }
 
 void Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-  BeforeChange(req);
   if (offset < 0 || length <= 0) {
     fuse_reply_err(req, EINVAL);
     return;
@@ -359,14 +341,12 @@ void Lseek(fuse_req_t req, fuse_ino_t ino, off_t offset, int whence, fuse_file_i
 
 void CopyFileRange(fuse_req_t req, fuse_ino_t in_ino, off_t in_offset, fuse_file_info* in,
                    fuse_ino_t out_ino, off_t out_offset, fuse_file_info* out, size_t length, int flags) {
-  BeforeChange(req);
   if (flags != 0) {
     fuse_reply_err(req, EINVAL);
     return;
   }
-  fs::Result<size_t> n =
-      Fs(req).CopyFileRange(CallerOf(req), FileFor(in_ino, in), in_offset,
-                                                   FileFor(out_ino, out), out_offset, length);
+  fs::Result<size_t> n = Fs(req).CopyFileRange(CallerOf(req), FileFor(in_ino, in), in_offset,
+                                                FileFor(out_ino, out), out_offset, length);
   if (!n.ok()) {
     fuse_reply_err(req, n.error());
     return;
@@ -453,14 +433,13 @@ void ReadDirPlus(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_fil
 }
 
 void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
-  BeforeWaiting();
+  RequestLoop::HandOff();
   ReplyOk(req, Fs(req).Fsync());
 }
 
 // ---- extended attributes
 
 void SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
-  BeforeChange(req);
   ReplyOk(req, Fs(req).SetXattr(CallerOf(req), ino, name, {value, size}, flags));
 }
 
@@ -483,7 +462,6 @@ void ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 }
 
 void RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-  BeforeChange(req);
   ReplyOk(req, Fs(req).RemoveXattr(CallerOf(req), ino, name));
 }
 
@@ -499,7 +477,7 @@ void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info*,
     fuse_reply_err(req, EPERM);
     return;
   }
-  BeforeWaiting();
+  RequestLoop::HandOff();
   fs::Result<void> r = Fs(req).Compact();
   if (!r.ok()) {
     fuse_reply_err(req, r.error());

@@ -34,8 +34,12 @@ void InstallWakeHandler() {
 
 }  // namespace
 
-RequestLoop::RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin)
-    : session_(session), max_threads_(std::max(1, max_threads)), spin_(spin) {}
+RequestLoop::RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin,
+                         bool every_request_waits)
+    : session_(session),
+      max_threads_(std::max(1, max_threads)),
+      spin_(spin),
+      every_request_waits_(every_request_waits) {}
 
 int RequestLoop::Run() {
   InstallWakeHandler();
@@ -158,6 +162,7 @@ int RequestLoop::Lead(fuse_buf* buffer) {
     if (n == -EINTR) continue;
     if (n <= 0) return n;  // 0: unmounted or told to exit
     NoteCaller(*buffer);
+    if (every_request_waits_) HandOff();
     fuse_session_process_buf(session_, buffer);
     if (handed_off) return 1;
     last = std::chrono::steady_clock::now();

@@ -8,7 +8,9 @@
 // that is about to wait (an fsync waits for the disk) calls
 // RequestLoop::HandOff() first: an idle thread, or a new one up to
 // `max_threads`, becomes the leader and goes on reading while this one
-// waits, so concurrent fsyncs still meet in one group commit. A thread
+// waits, so concurrent fsyncs still meet in one group commit. When every
+// request may wait (every change syncs, -o sync), the loop hands off before
+// each one itself. A thread
 // that handed off becomes an idle follower when its handler returns. When
 // every request of the last kAloneWindow came from one thread of one
 // program, nobody else is waiting: the handler keeps the lead (the
@@ -43,7 +45,8 @@ namespace iron::mount {
 
 class RequestLoop {
  public:
-  RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin);
+  RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin,
+              bool every_request_waits);
   RequestLoop(const RequestLoop&) = delete;
   RequestLoop& operator=(const RequestLoop&) = delete;
 
@@ -68,6 +71,7 @@ class RequestLoop {
   fuse_session* const session_;
   const int max_threads_;
   const std::chrono::microseconds spin_;
+  const bool every_request_waits_;
   static constexpr std::chrono::milliseconds kAloneWindow{10};
 
   // The caller (thread id) of the last request, and when a request last

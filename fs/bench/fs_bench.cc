@@ -52,9 +52,7 @@ struct Figures {
 Figures Run(const std::string& dir, uint32_t block_size, int files, uint64_t big_mb, int rand_ops) {
   std::filesystem::remove_all(dir);
   std::unique_ptr<iron::lsm::DB> db;
-  iron::lsm::Options options;
-  options.table_partition_prefix = iron::fs::kKeyKindBytes;
-  Check(iron::lsm::DB::Open(options, dir, &db).ok(), "open");
+  Check(iron::lsm::DB::Open(iron::fs::EngineOptions(), dir, &db).ok(), "open");
   iron::fs::FormatOptions format;
   format.block_size = block_size;
   auto mounted = Filesystem::Mount(db.get(), {}, format);

@@ -19,10 +19,9 @@ namespace {
 class CrashTest : public ::testing::TestWithParam<int> {
  protected:
   lsm::Options EngineOptions() {
-    lsm::Options o;
+    lsm::Options o = fs::EngineOptions();
     o.env = &env_;
     o.write_buffer_size = 128 << 10;  // flushes and compactions happen mid-run
-    o.table_partition_prefix = kKeyKindBytes;
     o.target_file_size = 128 << 10;
     o.max_bytes_for_level_base = 512 << 10;
     o.level0_compaction_trigger = 2;

@@ -64,9 +64,8 @@ class FsFixture : public ::testing::Test {
   }
 
   virtual lsm::Options EngineOptions() {
-    lsm::Options o;
+    lsm::Options o = fs::EngineOptions();
     o.write_buffer_size = 1 << 20;
-    o.table_partition_prefix = kKeyKindBytes;
     return o;
   }
 
