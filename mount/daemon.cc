@@ -23,8 +23,8 @@
 namespace iron::mount {
 namespace {
 
-// Threads that may wait for the disk at once (concurrent fsyncs, or every
-// change with -o sync); they share group commits.
+// Threads that may wait for the disk at once (concurrent fsyncs, or any
+// request with -o sync); they share group commits.
 constexpr int kMaxRequestThreads = 16;
 
 // Whether `path` is a mount point already, per /proc/self/mountinfo.
