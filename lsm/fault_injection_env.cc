@@ -28,8 +28,9 @@ class FaultInjectionEnv::File final : public WritableFile {
   }
   Status Flush() override { return base_->Flush(); }
   Status Sync() override {
-    IRON_RETURN_IF_ERROR(env_->OnSync(path_));
-    IRON_RETURN_IF_ERROR(base_->Sync());
+    bool real = false;
+    IRON_RETURN_IF_ERROR(env_->OnSync(path_, &real));
+    if (real) IRON_RETURN_IF_ERROR(base_->Sync());
     env_->OnSynced(path_);
     return Status::OK();
   }
@@ -42,6 +43,14 @@ class FaultInjectionEnv::File final : public WritableFile {
 };
 
 Status FaultInjectionEnv::Check(Op op) {
+  if (mutations_before_cut_) {
+    if (*mutations_before_cut_ == 0) {
+      active_ = false;
+      mutations_before_cut_.reset();
+    } else {
+      --*mutations_before_cut_;
+    }
+  }
   if (!active_) return Status::IOError("filesystem inactive (simulated crash)");
   auto it = failures_.find(op);
   if (it == failures_.end()) return Status::OK();
@@ -68,8 +77,9 @@ void FaultInjectionEnv::OnAppended(const std::string& path, size_t n) {
   files_[path].size += n;
 }
 
-Status FaultInjectionEnv::OnSync(const std::string&) {
+Status FaultInjectionEnv::OnSync(const std::string&, bool* real) {
   std::lock_guard<std::mutex> lock(mu_);
+  *real = real_syncs_;
   return Check(Op::kSync);
 }
 
@@ -139,11 +149,13 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  bool real;
   {
     std::lock_guard<std::mutex> lock(mu_);
     IRON_RETURN_IF_ERROR(Check(Op::kSyncDir));
+    real = real_syncs_;
   }
-  IRON_RETURN_IF_ERROR(base_->SyncDir(dir));
+  if (real) IRON_RETURN_IF_ERROR(base_->SyncDir(dir));
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [path, state] : files_) {
     if (DirOf(path) == dir) state.entry_durable = true;
@@ -154,6 +166,16 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 
 void FaultInjectionEnv::PowerCut() {
   std::lock_guard<std::mutex> lock(mu_);
+  CutFiles(nullptr);
+}
+
+void FaultInjectionEnv::PowerCutKeepingTornTails(uint64_t seed) {
+  std::mt19937_64 torn(seed);
+  std::lock_guard<std::mutex> lock(mu_);
+  CutFiles(&torn);
+}
+
+void FaultInjectionEnv::CutFiles(std::mt19937_64* torn) {
   // Undo renames the directory never recorded, newest first.
   for (auto r = renames_.rbegin(); r != renames_.rend(); ++r) {
     if (base_->RenameFile(r->to, r->from).ok()) {
@@ -171,17 +193,35 @@ void FaultInjectionEnv::PowerCut() {
     if (!state.entry_durable) {
       base_->RemoveFile(path);
     } else if (state.synced < state.size) {
-      if (::truncate(path.c_str(), static_cast<off_t>(state.synced)) != 0) {
+      uint64_t keep = state.synced;
+      if (torn != nullptr) keep += (*torn)() % (state.size - state.synced + 1);
+      if (::truncate(path.c_str(), static_cast<off_t>(keep)) != 0) {
         // The file was removed meanwhile; nothing to cut.
       }
     }
   }
   files_.clear();
+  mutations_before_cut_.reset();
+}
+
+void FaultInjectionEnv::CutPowerAfter(uint64_t mutations) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mutations_before_cut_ = mutations;
+}
+
+bool FaultInjectionEnv::power_is_cut() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !active_;
 }
 
 void FaultInjectionEnv::SetFilesystemActive(bool active) {
   std::lock_guard<std::mutex> lock(mu_);
   active_ = active;
+}
+
+void FaultInjectionEnv::SetRealSyncs(bool real) {
+  std::lock_guard<std::mutex> lock(mu_);
+  real_syncs_ = real;
 }
 
 void FaultInjectionEnv::FailAfter(Op op, int n, Status error) {

@@ -7,6 +7,19 @@
 // losing power would: files whose creation never reached a synced
 // directory disappear, renames not followed by a SyncDir are undone, and
 // every other file is cut back to its last synced length.
+// PowerCutKeepingTornTails(seed) does the same but keeps, of each file, a
+// random part of what was appended and not synced (a prefix: the disk
+// wrote some of the dirty pages in order before it lost power).
+//
+// The instant of the cut: CutPowerAfter(n) lets n more mutations (appends,
+// syncs, creates, renames, removes, directory syncs) through and then
+// makes the filesystem inactive, as if the power went at that instant in
+// the middle of whatever the DB was doing; power_is_cut() says whether it
+// has happened. PowerCut() must still be called afterwards.
+//
+// Speed: SetRealSyncs(false) makes Sync and SyncDir only record what they
+// would have made durable, without asking the disk; a test that only ever
+// loses power through this Env needs nothing more.
 //
 // Failures: FailAfter(op, n, status) lets n more calls of `op` succeed and
 // fails every later one with `status` until ClearFailures().
@@ -22,6 +35,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -37,7 +51,11 @@ class FaultInjectionEnv final : public Env {
   explicit FaultInjectionEnv(Env* base = Env::Default()) : base_(base) {}
 
   void PowerCut();
+  void PowerCutKeepingTornTails(uint64_t seed);
+  void CutPowerAfter(uint64_t mutations);
+  bool power_is_cut() const;
   void SetFilesystemActive(bool active);
+  void SetRealSyncs(bool real);
   void FailAfter(Op op, int n, Status error);
   void ClearFailures();
   void SetSpaceLimit(uint64_t bytes);
@@ -90,12 +108,13 @@ class FaultInjectionEnv final : public Env {
     std::optional<std::string> replaced;  // what `to` held before
   };
 
+  void CutFiles(std::mt19937_64* torn) REQUIRES(mu_);
   Status NewTrackedFile(const std::string& path, bool log, std::unique_ptr<WritableFile>* result);
   // OK, or the failure to inject for one call of `op`.
   Status Check(Op op) REQUIRES(mu_);
   Status OnAppend(const std::string& path, size_t n);
   void OnAppended(const std::string& path, size_t n);
-  Status OnSync(const std::string& path);
+  Status OnSync(const std::string& path, bool* real);
   void OnSynced(const std::string& path);
 
   Env* const base_;
@@ -103,6 +122,8 @@ class FaultInjectionEnv final : public Env {
   std::map<std::string, FileState> files_ GUARDED_BY(mu_);
   std::vector<Rename> renames_ GUARDED_BY(mu_);  // not yet made durable
   bool active_ GUARDED_BY(mu_) = true;
+  bool real_syncs_ GUARDED_BY(mu_) = true;
+  std::optional<uint64_t> mutations_before_cut_ GUARDED_BY(mu_);
   std::map<Op, std::pair<int, Status>> failures_ GUARDED_BY(mu_);
   uint64_t space_limit_ GUARDED_BY(mu_) = 0;
   uint64_t space_used_ GUARDED_BY(mu_) = 0;

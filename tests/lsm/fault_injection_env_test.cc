@@ -43,6 +43,43 @@ TEST(FaultInjectionEnvTest, PowerCutUndoesAnUnsyncedRename) {
   EXPECT_FALSE(env.FileExists(dir.Join("tmp")));  // created, never made durable
 }
 
+TEST(FaultInjectionEnvTest, TornTailsKeepAPrefixOfTheUnsyncedBytes) {
+  test::ScratchDir dir;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    FaultInjectionEnv env;
+    std::unique_ptr<WritableFile> f;
+    ASSERT_TRUE(env.NewWritableFile(dir.Join("f"), &f).ok());
+    ASSERT_TRUE(env.SyncDir(dir.path()).ok());
+    ASSERT_TRUE(Write(f.get(), "synced").ok());
+    ASSERT_TRUE(f->Sync().ok());
+    ASSERT_TRUE(Write(f.get(), "0123456789").ok());
+    f->Close();
+    env.PowerCutKeepingTornTails(seed);
+    std::string kept = test::ReadFileOrDie(dir.Join("f"));
+    ASSERT_GE(kept.size(), 6u);
+    EXPECT_EQ(kept, std::string("synced0123456789").substr(0, kept.size()));
+  }
+}
+
+TEST(FaultInjectionEnvTest, CutPowerAfterFailsEveryMutationFromTheNth) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  std::unique_ptr<WritableFile> f;
+  ASSERT_TRUE(env.NewWritableFile(dir.Join("f"), &f).ok());
+  env.CutPowerAfter(2);
+  EXPECT_TRUE(Write(f.get(), "1").ok());
+  EXPECT_TRUE(f->Sync().ok());
+  EXPECT_FALSE(env.power_is_cut());
+  EXPECT_TRUE(Write(f.get(), "2").IsIOError());
+  EXPECT_TRUE(env.power_is_cut());
+  EXPECT_FALSE(f->Sync().ok());
+  EXPECT_FALSE(env.SyncDir(dir.path()).ok());
+  f->Close();
+  env.PowerCut();
+  env.SetFilesystemActive(true);
+  EXPECT_FALSE(env.power_is_cut());
+}
+
 TEST(FaultInjectionEnvTest, FailAfterLetsNPassThenFails) {
   test::ScratchDir dir;
   FaultInjectionEnv env;
