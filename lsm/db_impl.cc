@@ -254,11 +254,12 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
   wal_switching_ = false;
   sync_cv_.notify_all();
   if (!old.ok()) {
-    RecordPermanentError(old);
+    RecordPermanentError("WAL sync", old);
     return old;
   }
   if (!s.ok()) {  // the old WAL stays, unsynced
     if (file) env_->RemoveFile(name);
+    if (!s.IsNoSpace()) RecordPermanentError("creating a WAL", s);
     return s;
   }
   // Everything appended so far was in the old WAL, now synced (the caller
@@ -317,7 +318,7 @@ Status DBImpl::Sync() {
     sync_cv_.notify_all();
     wal_sync_micros_ += micros;
     if (!s.ok()) {
-      RecordPermanentError(s);
+      RecordPermanentError("WAL sync", s);
       return s;
     }
     ++wal_syncs_;
@@ -399,9 +400,11 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       last_sync_group_size_ = n;
     }
     if (sync_failed) {
-      RecordPermanentError(s);
-    } else if (!s.ok()) {
+      RecordPermanentError("WAL sync", s);
+    } else if (s.IsNoSpace()) {
       wal_needs_roll_ = true;  // the WAL may end in a partial record
+    } else if (!s.ok()) {
+      RecordPermanentError("WAL append", s);
     }
     if (group == &group_batch_) group_batch_.Clear();
   }
@@ -466,10 +469,28 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
   return result;
 }
 
-void DBImpl::RecordPermanentError(const Status& s) {
+Status DBImpl::ManifestWriteFailed(const std::string& what, const Status& s) {
+  // Only a full disk met while appending leaves the edit surely unrecorded
+  // (the manifest is rolled over on the next edit); after any other
+  // failure the edit may be in the manifest, so its tables are kept until
+  // the database is reopened and nothing more is written.
+  if (!s.IsNoSpace()) RecordPermanentError(what + ": manifest write", s);
+  return s;
+}
+
+void DBImpl::NoteCompactionFailure(const Status& s) {
+  // A table that cannot be written means a disk that cannot be trusted; a
+  // full disk may empty, and a damaged input only stops this merge.
+  if (!s.ok() && !shutting_down_ && !s.IsNoSpace() && !s.IsCorruption()) {
+    RecordPermanentError("compaction", s);
+  }
+}
+
+void DBImpl::RecordPermanentError(const std::string& what, const Status& s) {
   if (permanent_error_.ok()) {
     permanent_error_ = s;
-    Log("ERROR: WAL sync failed; the database is now read-only: " + s.ToString());
+    Log("ERROR: " + what + " failed; the database is now read-only until it is reopened: " +
+        s.ToString());
     bg_cv_.notify_all();
   }
 }
@@ -719,8 +740,11 @@ Status DBImpl::FlushImmutable(std::unique_lock<std::mutex>& lock) {
     // Every WAL before the one the live MemTable started in is now in tables.
     edit.SetLogNumber(mem_log_number_);
     s = versions_->LogAndApply(&edit, lock);
+    if (!s.ok()) s = ManifestWriteFailed("flush", s);
   }
-  for (const auto& [level, f] : edit.new_files()) pending_outputs_.erase(f.number);
+  if (s.ok() || permanent_error_.ok()) {
+    for (const auto& [level, f] : edit.new_files()) pending_outputs_.erase(f.number);
+  }
   if (!s.ok()) {
     RemoveObsoleteFiles(lock);
     return s;
@@ -734,7 +758,7 @@ Status DBImpl::FlushImmutable(std::unique_lock<std::mutex>& lock) {
 void DBImpl::FlushThread() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    bg_cv_.wait(lock, [&] { return shutting_down_ || imm_; });
+    bg_cv_.wait(lock, [&] { return shutting_down_ || (imm_ && permanent_error_.ok()); });
     // Writes are in the WAL, so closing need not wait for a flush.
     if (shutting_down_) break;
     Status s = FlushImmutable(lock);
@@ -743,9 +767,13 @@ void DBImpl::FlushThread() {
       bg_cv_.notify_all();
       continue;
     }
-    Log("ERROR: flush failed (retrying in 1 s): " + s.ToString());
     flush_error_ = s;
     bg_cv_.notify_all();
+    if (!s.IsNoSpace()) {
+      RecordPermanentError("flush", s);
+      continue;
+    }
+    Log("ERROR: flush failed (retrying in 1 s): " + s.ToString());
     bg_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return shutting_down_; });
   }
 }
@@ -769,6 +797,7 @@ void DBImpl::CompactionThread() {
     if (!c) continue;
     compacting_ = true;
     Status s = RunCompaction(c.get(), lock);
+    NoteCompactionFailure(s);
     compacting_ = false;
     bg_cv_.notify_all();
     if (s.ok() || shutting_down_) {
@@ -777,6 +806,7 @@ void DBImpl::CompactionThread() {
       continue;
     }
     compaction_error_ = s;
+    if (!permanent_error_.ok()) continue;
     ++failures;
     auto backoff = std::chrono::seconds(std::min(60, 1 << std::min(failures, 6)));
     Log("ERROR: compaction failed (retrying in " + std::to_string(backoff.count()) +
@@ -797,6 +827,7 @@ Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) 
     for (const auto& f : c->inputs[0]) edit.AddFile(c->output_level(), f->meta);
     Status s = versions_->LogAndApply(&edit, lock);
     if (s.ok()) ++st.count;
+    if (!s.ok()) s = ManifestWriteFailed("compaction", s);
     return s;
   }
 
@@ -809,8 +840,11 @@ Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) 
   if (s.ok()) {
     for (const auto& f : outputs) edit.AddFile(c->output_level(), f);
     s = versions_->LogAndApply(&edit, lock);
+    if (!s.ok()) s = ManifestWriteFailed("compaction", s);
   }
-  for (const auto& f : outputs) pending_outputs_.erase(f.number);
+  if (s.ok() || permanent_error_.ok()) {
+    for (const auto& f : outputs) pending_outputs_.erase(f.number);
+  }
   if (s.ok()) {
     ++st.count;
     st.bytes_read += c->InputBytes();
@@ -963,7 +997,10 @@ Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
       }
       c->trivial_move = false;
     }
-    if (c) s = RunCompaction(c.get(), lock);
+    if (c) {
+      s = RunCompaction(c.get(), lock);
+      NoteCompactionFailure(s);
+    }
   }
   compacting_ = false;
   bg_cv_.notify_all();

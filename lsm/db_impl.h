@@ -15,11 +15,15 @@
 // when it is full, but never forever: a flush that keeps failing (say, the
 // disk is full) is reported to the waiting writer.
 //
-// Errors. A failed WAL append returns its error to the writers of that
-// group and the next write starts a fresh WAL file (the failed one may end
-// in a torn record, which recovery drops). A failed WAL sync is permanent:
-// after it the kernel's view of the file is unknown, so every later write
-// fails with that error (the DB is read-only) until it is reopened.
+// Errors. The DB goes read-only (every later write fails with the first
+// such error, reads keep working, the reason is logged) when a write it
+// made may or may not have reached the disk: a failed WAL append or sync,
+// a failed manifest write, a table that could not be written. A full disk
+// (NoSpace) is the exception: the failed write is reported, the WAL or
+// manifest that may end in a torn record is replaced by a fresh one, and
+// flushes and compactions retry, so writes work again once space is freed.
+// Tables a failed manifest write may name are kept until reopening; a
+// damaged table met by a compaction stops that compaction only.
 //
 // Thread safety: every public method may be called from any thread. State
 // marked GUARDED_BY(mu_) needs mu_; the MemTables are read without it.
@@ -84,7 +88,14 @@ class DBImpl final : public DB {
   // REQUIRES: the caller is the leader (front of writers_).
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) REQUIRES(mu_);
   WriteBatch* BuildBatchGroup(Writer** last_writer) REQUIRES(mu_);
-  void RecordPermanentError(const Status& s) REQUIRES(mu_);
+  // Makes the DB read-only: `what` failed in a way that leaves the disk's
+  // state unknown. Logged once, with the reason.
+  void RecordPermanentError(const std::string& what, const Status& s) REQUIRES(mu_);
+  // Makes the DB read-only if a compaction failed for a reason other than
+  // a full disk or a damaged input.
+  void NoteCompactionFailure(const Status& s) REQUIRES(mu_);
+  // Classifies a failed LogAndApply of a flush or compaction; returns `s`.
+  Status ManifestWriteFailed(const std::string& what, const Status& s) REQUIRES(mu_);
 
   // --- Background work ---
   void FlushThread();

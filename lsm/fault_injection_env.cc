@@ -42,7 +42,7 @@ class FaultInjectionEnv::File final : public WritableFile {
   std::unique_ptr<WritableFile> base_;
 };
 
-Status FaultInjectionEnv::Check(Op op) {
+Status FaultInjectionEnv::Check(Op op, const std::string& path) {
   if (mutations_before_cut_) {
     if (*mutations_before_cut_ == 0) {
       active_ = false;
@@ -53,17 +53,19 @@ Status FaultInjectionEnv::Check(Op op) {
   }
   if (!active_) return Status::IOError("filesystem inactive (simulated crash)");
   auto it = failures_.find(op);
-  if (it == failures_.end()) return Status::OK();
-  if (it->second.first > 0) {
-    --it->second.first;
+  if (it == failures_.end() || path.find(it->second.path_part) == std::string::npos) {
     return Status::OK();
   }
-  return it->second.second;
+  if (it->second.passes > 0) {
+    --it->second.passes;
+    return Status::OK();
+  }
+  return it->second.error;
 }
 
 Status FaultInjectionEnv::OnAppend(const std::string& path, size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  IRON_RETURN_IF_ERROR(Check(Op::kAppend));
+  IRON_RETURN_IF_ERROR(Check(Op::kAppend, path));
   if (space_limit_ != 0 && space_used_ + n > space_limit_) {
     return Status::NoSpace(path + ": write: No space left on device (simulated)");
   }
@@ -77,10 +79,10 @@ void FaultInjectionEnv::OnAppended(const std::string& path, size_t n) {
   files_[path].size += n;
 }
 
-Status FaultInjectionEnv::OnSync(const std::string&, bool* real) {
+Status FaultInjectionEnv::OnSync(const std::string& path, bool* real) {
   std::lock_guard<std::mutex> lock(mu_);
   *real = real_syncs_;
-  return Check(Op::kSync);
+  return Check(Op::kSync, path);
 }
 
 void FaultInjectionEnv::OnSynced(const std::string& path) {
@@ -104,7 +106,7 @@ Status FaultInjectionEnv::NewTrackedFile(const std::string& path, bool log,
                                          std::unique_ptr<WritableFile>* result) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    IRON_RETURN_IF_ERROR(Check(Op::kCreate));
+    IRON_RETURN_IF_ERROR(Check(Op::kCreate, path));
   }
   std::unique_ptr<WritableFile> base;
   IRON_RETURN_IF_ERROR(log ? base_->NewLogFile(path, &base) : base_->NewWritableFile(path, &base));
@@ -121,7 +123,7 @@ Status FaultInjectionEnv::NewTrackedFile(const std::string& path, bool log,
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    IRON_RETURN_IF_ERROR(Check(Op::kRemove));
+    IRON_RETURN_IF_ERROR(Check(Op::kRemove, path));
   }
   IRON_RETURN_IF_ERROR(base_->RemoveFile(path));
   std::lock_guard<std::mutex> lock(mu_);
@@ -133,7 +135,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
   std::optional<std::string> replaced;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    IRON_RETURN_IF_ERROR(Check(Op::kRename));
+    IRON_RETURN_IF_ERROR(Check(Op::kRename, to));
   }
   std::string old;
   if (base_->FileExists(to) && ReadFileToString(base_, to, &old).ok()) replaced = old;
@@ -152,7 +154,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   bool real;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    IRON_RETURN_IF_ERROR(Check(Op::kSyncDir));
+    IRON_RETURN_IF_ERROR(Check(Op::kSyncDir, dir));
     real = real_syncs_;
   }
   if (real) IRON_RETURN_IF_ERROR(base_->SyncDir(dir));
@@ -224,9 +226,9 @@ void FaultInjectionEnv::SetRealSyncs(bool real) {
   real_syncs_ = real;
 }
 
-void FaultInjectionEnv::FailAfter(Op op, int n, Status error) {
+void FaultInjectionEnv::FailAfter(Op op, int n, Status error, std::string path_part) {
   std::lock_guard<std::mutex> lock(mu_);
-  failures_[op] = {n, std::move(error)};
+  failures_[op] = Failure{n, std::move(error), std::move(path_part)};
 }
 
 void FaultInjectionEnv::ClearFailures() {

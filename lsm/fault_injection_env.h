@@ -21,8 +21,8 @@
 // would have made durable, without asking the disk; a test that only ever
 // loses power through this Env needs nothing more.
 //
-// Failures: FailAfter(op, n, status) lets n more calls of `op` succeed and
-// fails every later one with `status` until ClearFailures().
+// Failures: FailAfter(op, n, status[, path_part]) lets n more calls of `op`
+// (on paths containing path_part, if given) succeed and fails every later one with `status` until ClearFailures().
 // SetFilesystemActive(false) fails every mutation, as a dead disk would.
 // SetSpaceLimit(bytes) makes Append fail with NoSpace once that many bytes
 // have been appended since the call (0: no limit).
@@ -56,7 +56,8 @@ class FaultInjectionEnv final : public Env {
   bool power_is_cut() const;
   void SetFilesystemActive(bool active);
   void SetRealSyncs(bool real);
-  void FailAfter(Op op, int n, Status error);
+  // Only calls on paths containing `path_part` count and fail, when given.
+  void FailAfter(Op op, int n, Status error, std::string path_part = "");
   void ClearFailures();
   void SetSpaceLimit(uint64_t bytes);
 
@@ -111,7 +112,7 @@ class FaultInjectionEnv final : public Env {
   void CutFiles(std::mt19937_64* torn) REQUIRES(mu_);
   Status NewTrackedFile(const std::string& path, bool log, std::unique_ptr<WritableFile>* result);
   // OK, or the failure to inject for one call of `op`.
-  Status Check(Op op) REQUIRES(mu_);
+  Status Check(Op op, const std::string& path) REQUIRES(mu_);
   Status OnAppend(const std::string& path, size_t n);
   void OnAppended(const std::string& path, size_t n);
   Status OnSync(const std::string& path, bool* real);
@@ -124,7 +125,12 @@ class FaultInjectionEnv final : public Env {
   bool active_ GUARDED_BY(mu_) = true;
   bool real_syncs_ GUARDED_BY(mu_) = true;
   std::optional<uint64_t> mutations_before_cut_ GUARDED_BY(mu_);
-  std::map<Op, std::pair<int, Status>> failures_ GUARDED_BY(mu_);
+  struct Failure {
+    int passes;  // calls still let through
+    Status error;
+    std::string path_part;
+  };
+  std::map<Op, Failure> failures_ GUARDED_BY(mu_);
   uint64_t space_limit_ GUARDED_BY(mu_) = 0;
   uint64_t space_used_ GUARDED_BY(mu_) = 0;
   uint64_t syncs_ GUARDED_BY(mu_) = 0;

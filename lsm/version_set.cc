@@ -174,13 +174,7 @@ Status VersionSet::Recover() {
   return Status::OK();
 }
 
-Status VersionSet::WriteSnapshotManifest() {
-  uint64_t number = NewFileNumber();
-  std::string name = ManifestFileName(dir_, number);
-  std::unique_ptr<WritableFile> file;
-  IRON_RETURN_IF_ERROR(env_->NewWritableFile(name, &file));
-  auto writer = std::make_unique<WalWriter>(std::move(file));
-
+VersionEdit VersionSet::SnapshotEdit() const {
   VersionEdit snapshot;
   snapshot.SetLogNumber(log_number_);
   snapshot.SetNextFileNumber(next_file_number_);
@@ -188,6 +182,15 @@ Status VersionSet::WriteSnapshotManifest() {
   for (int level = 0; level < options_.num_levels; ++level) {
     for (const auto& f : current_->files(level)) snapshot.AddFile(level, f->meta);
   }
+  return snapshot;
+}
+
+Status VersionSet::CreateManifest(uint64_t number, const VersionEdit& snapshot,
+                                  std::unique_ptr<WalWriter>* result) {
+  std::string name = ManifestFileName(dir_, number);
+  std::unique_ptr<WritableFile> file;
+  IRON_RETURN_IF_ERROR(env_->NewWritableFile(name, &file));
+  auto writer = std::make_unique<WalWriter>(std::move(file));
   std::string record;
   snapshot.EncodeTo(&record);
   Status s = writer->AddRecord(record);
@@ -206,6 +209,15 @@ Status VersionSet::WriteSnapshotManifest() {
     env_->RemoveFile(name);
     return s;
   }
+  *result = std::move(writer);
+  return Status::OK();
+}
+
+Status VersionSet::WriteSnapshotManifest() {
+  uint64_t number = NewFileNumber();
+  std::unique_ptr<WalWriter> writer;
+  IRON_RETURN_IF_ERROR(CreateManifest(number, SnapshotEdit(), &writer));
+  if (manifest_) manifest_->Close();
   manifest_ = std::move(writer);
   manifest_number_ = number;
   return Status::OK();
@@ -215,10 +227,18 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& 
   manifest_cv_.wait(lock, [this] { return !manifest_busy_; });
   manifest_busy_ = true;
 
-  if (edit->log_number()) {
-    log_number_ = std::max(log_number_, *edit->log_number());
+  // A manifest that may end in a torn record takes no more records: the
+  // edit goes to a fresh one that starts with the whole current state.
+  uint64_t roll_number = 0;
+  VersionEdit roll_snapshot;
+  if (manifest_broken_) {
+    roll_number = NewFileNumber();
+    roll_snapshot = SnapshotEdit();
   }
-  edit->SetLogNumber(log_number_);
+  // The WALs an edit retires stay live until the edit is in the manifest.
+  uint64_t log_number = log_number_;
+  if (edit->log_number()) log_number = std::max(log_number, *edit->log_number());
+  edit->SetLogNumber(log_number);
   edit->SetNextFileNumber(next_file_number_);
   edit->SetLastSequence(last_sequence_);
 
@@ -230,11 +250,33 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& 
   Status s;
   lock.unlock();
   s = Apply(*base, *edit, &v);
-  if (s.ok()) s = manifest_->AddRecord(record);
-  if (s.ok()) s = manifest_->Sync();
+  bool rolled = false;
+  if (s.ok() && roll_number != 0) {
+    std::unique_ptr<WalWriter> fresh;
+    s = CreateManifest(roll_number, roll_snapshot, &fresh);
+    if (s.ok()) {
+      manifest_->Close();
+      manifest_ = std::move(fresh);
+      manifest_broken_ = false;
+      rolled = true;
+    }
+  }
+  bool appended = false;
+  if (s.ok()) {
+    s = manifest_->AddRecord(record);
+    appended = s.ok();
+    if (!s.ok()) manifest_broken_ = true;
+  }
+  if (appended) {
+    s = manifest_->Sync();
+    // Whether the record reached the disk is now unknown, whatever the cause.
+    if (!s.ok()) s = Status::IOError("manifest sync: " + s.ToString());
+  }
   lock.lock();
+  if (rolled) manifest_number_ = roll_number;
 
   if (s.ok()) {
+    log_number_ = log_number;
     Publish(std::move(v));
   } else if (log_ != nullptr) {
     log_->Log("manifest write failed: " + s.ToString() + " for " + edit->DebugString());

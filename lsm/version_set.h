@@ -54,6 +54,9 @@ class VersionSet {
 
   // Applies `edit` to the current version, appends it to the manifest,
   // syncs, and publishes the result. Releases `lock` while doing I/O.
+  // On failure nothing is published; the edit is surely not recorded only
+  // when the error is NoSpace (met while appending; the next edit starts a
+  // fresh manifest); after any other error it may be.
   Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& lock);
 
   std::shared_ptr<const Version> current() const { return current_; }
@@ -85,6 +88,12 @@ class VersionSet {
 
  private:
   Status OpenTable(const FileMetaData& meta, std::shared_ptr<Table>* table);
+  // One edit holding the whole current state.
+  VersionEdit SnapshotEdit() const;
+  // Writes and syncs manifest `number` holding `snapshot` and points CURRENT
+  // at it. Touches only files: callable without the DB mutex.
+  Status CreateManifest(uint64_t number, const VersionEdit& snapshot,
+                        std::unique_ptr<WalWriter>* result);
   Status Apply(const Version& base, const VersionEdit& edit,
                std::shared_ptr<Version>* result);
   void Publish(std::shared_ptr<const Version> v);
@@ -99,6 +108,7 @@ class VersionSet {
   uint64_t log_number_ = 0;
   SequenceNumber last_sequence_ = 0;
   std::unique_ptr<WalWriter> manifest_;
+  bool manifest_broken_ = false;  // an append failed: it may end in a torn record
   bool manifest_busy_ = false;
   std::condition_variable manifest_cv_;
 

@@ -85,15 +85,15 @@ TEST_P(PowerCutTest, RecoveryKeepsEverySyncedWriteAndOnlyAPrefix) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PowerCutTest, ::testing::Values(1, 2, 3, 4, 5, 6));
 
-TEST(FaultTest, FailedWalAppendIsReportedAndTheNextWriteWorks) {
+TEST(FaultTest, FullDiskOnAWalAppendIsReportedAndTheNextWriteWorks) {
   test::ScratchDir dir;
   FaultInjectionEnv env;
   std::unique_ptr<DB> db;
   ASSERT_TRUE(DB::Open(FaultOptions(&env), dir.path(), &db).ok());
   ASSERT_TRUE(db->Put({}, "before", "1").ok());
-  env.FailAfter(FaultInjectionEnv::Op::kAppend, 0, Status::IOError("injected write error"));
+  env.FailAfter(FaultInjectionEnv::Op::kAppend, 0, Status::NoSpace("injected ENOSPC"));
   Status s = db->Put({}, "failed", "2");
-  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
   env.ClearFailures();
   ASSERT_TRUE(db->Put({}, "after", "3").ok());
   ASSERT_TRUE(db->Close().ok());
@@ -101,7 +101,124 @@ TEST(FaultTest, FailedWalAppendIsReportedAndTheNextWriteWorks) {
   ASSERT_TRUE(DB::Open(FaultOptions(&env), dir.path(), &db).ok());
   std::string v;
   EXPECT_TRUE(db->Get({}, "before", &v).ok());
+  EXPECT_TRUE(db->Get({}, "failed", &v).IsNotFound());
   EXPECT_TRUE(db->Get({}, "after", &v).ok());
+}
+
+// After an I/O error on any write the DB cannot know what reached the
+// disk: it refuses writes (naming the first error) and keeps serving
+// reads; reopening recovers everything acknowledged before the error.
+class ReadOnlyAfterIoErrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(DB::Open(FaultOptions(&env_), dir_.path(), &db_).ok());
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(db_->Put({}, test::NumberKey(i), ValueFor(i)).ok());
+    }
+  }
+  // The DB refuses writes with `error`'s message and still reads.
+  void ExpectReadOnly(const std::string& error) {
+    Status s = db_->Put({}, "refused", "x");
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.ToString().find(error), std::string::npos) << s.ToString();
+    std::string v;
+    for (int i = 0; i < 300; i += 7) {
+      ASSERT_TRUE(db_->Get({}, test::NumberKey(i), &v).ok()) << i;
+      EXPECT_EQ(v, ValueFor(i));
+    }
+    EXPECT_NE(test::ReadFileOrDie(dir_.Join("LOG")).find("read-only"), std::string::npos);
+  }
+  void ExpectReopenKeepsEverything() {
+    env_.ClearFailures();
+    db_->Close();
+    db_.reset();
+    Status s = DB::Open(FaultOptions(&env_), dir_.path(), &db_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::string v;
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(db_->Get({}, test::NumberKey(i), &v).ok()) << i;
+      EXPECT_EQ(v, ValueFor(i));
+    }
+    ASSERT_TRUE(db_->Put({}, "after", "1").ok());
+    ASSERT_TRUE(db_->Close().ok());
+  }
+
+  test::ScratchDir dir_;
+  FaultInjectionEnv env_;
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(ReadOnlyAfterIoErrorTest, WalAppend) {
+  env_.FailAfter(FaultInjectionEnv::Op::kAppend, 0, Status::IOError("injected EIO on the WAL"),
+                 ".log");
+  EXPECT_TRUE(db_->Put({}, "failed", "2").IsIOError());
+  env_.ClearFailures();
+  ExpectReadOnly("injected EIO on the WAL");
+  ExpectReopenKeepsEverything();
+}
+
+TEST_F(ReadOnlyAfterIoErrorTest, TableWriteOfAFlush) {
+  env_.FailAfter(FaultInjectionEnv::Op::kAppend, 0, Status::IOError("injected EIO on a table"),
+                 ".sst");
+  Status s = db_->Flush();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  ExpectReadOnly("injected EIO on a table");
+  ExpectReopenKeepsEverything();
+}
+
+TEST_F(ReadOnlyAfterIoErrorTest, ManifestWriteOfAFlush) {
+  env_.FailAfter(FaultInjectionEnv::Op::kAppend, 0,
+                 Status::IOError("injected EIO on the manifest"), "MANIFEST");
+  EXPECT_FALSE(db_->Flush().ok());
+  ExpectReadOnly("injected EIO on the manifest");
+  ExpectReopenKeepsEverything();
+}
+
+TEST_F(ReadOnlyAfterIoErrorTest, ManifestSync) {
+  env_.FailAfter(FaultInjectionEnv::Op::kSync, 0, Status::IOError("injected EIO on fsync"),
+                 "MANIFEST");
+  EXPECT_FALSE(db_->Flush().ok());
+  ExpectReadOnly("injected EIO on fsync");
+  ExpectReopenKeepsEverything();
+}
+
+TEST_F(ReadOnlyAfterIoErrorTest, TableWriteOfACompaction) {
+  ASSERT_TRUE(db_->Flush().ok());
+  for (int i = 0; i < 300; i += 2) ASSERT_TRUE(db_->Put({}, test::NumberKey(i), ValueFor(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());  // two overlapping tables: the merge writes
+  env_.FailAfter(FaultInjectionEnv::Op::kAppend, 0,
+                 Status::IOError("injected EIO on a compaction output"), ".sst");
+  Status s = db_->CompactRange(nullptr, nullptr);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  ExpectReadOnly("injected EIO on a compaction output");
+  ExpectReopenKeepsEverything();
+}
+
+TEST(FaultTest, FullDiskOnTheManifestStartsAFreshOne) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(FaultOptions(&env), dir.path(), &db).ok());
+  ASSERT_TRUE(db->Put({}, "a", "1").ok());
+  env.FailAfter(FaultInjectionEnv::Op::kAppend, 0, Status::NoSpace("injected ENOSPC"),
+                "MANIFEST");
+  EXPECT_TRUE(db->Flush().IsNoSpace());
+  env.ClearFailures();
+  // The flush is retried (once a second) into a fresh manifest.
+  Status s;
+  for (int tries = 0; tries < 50; ++tries) {
+    s = db->Flush();
+    if (s.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(db->Put({}, "b", "2").ok());
+  ASSERT_TRUE(db->Close().ok());
+  db.reset();
+  ASSERT_TRUE(DB::Open(FaultOptions(&env), dir.path(), &db).ok());
+  std::string v;
+  EXPECT_TRUE(db->Get({}, "a", &v).ok());
+  EXPECT_TRUE(db->Get({}, "b", &v).ok());
 }
 
 TEST(FaultTest, FailedSyncMakesTheDatabaseReadOnly) {
