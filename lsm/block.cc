@@ -4,8 +4,9 @@
 
 namespace iron::lsm {
 
-BlockIter::BlockIter(std::string_view contents, BlockComparator cmp, const std::string* context)
-    : cmp_(cmp), context_(context) {
+BlockIter::BlockIter(std::string_view contents, BlockComparator cmp, const std::string* context,
+                     size_t min_key_size)
+    : cmp_(cmp), context_(context), min_key_size_(min_key_size) {
   if (contents.size() < 4) {
     SetCorrupt("block too short");
     return;
@@ -40,7 +41,7 @@ bool BlockIter::ParseEntryAt(uint32_t offset) {
       (p = GetVarint32Ptr(p, limit, &non_shared)) == nullptr ||
       (p = GetVarint32Ptr(p, limit, &value_len)) == nullptr ||
       static_cast<uint64_t>(limit - p) < uint64_t{non_shared} + value_len ||
-      shared > key_.size()) {
+      shared > key_.size() || uint64_t{shared} + non_shared < min_key_size_) {
     SetCorrupt("bad block entry");
     return false;
   }

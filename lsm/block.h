@@ -9,6 +9,7 @@
 // Thread safety: a Block is immutable; a BlockIter is used by one thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,8 +22,11 @@ using BlockComparator = int (*)(std::string_view, std::string_view);
 
 class BlockIter final : public Iterator {
  public:
-  // `contents` must outlive the iterator.
-  BlockIter(std::string_view contents, BlockComparator cmp, const std::string* context);
+  // `contents` must outlive the iterator. An entry whose key is shorter
+  // than min_key_size (kTagSize for internal keys, which the comparator
+  // reads the tag of) is corruption.
+  BlockIter(std::string_view contents, BlockComparator cmp, const std::string* context,
+            size_t min_key_size = 0);
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override;
@@ -43,6 +47,7 @@ class BlockIter final : public Iterator {
   uint32_t num_restarts_ = 0;
   BlockComparator cmp_;
   const std::string* context_;
+  size_t min_key_size_;
   uint32_t current_ = 0;       // offset of the current entry
   uint32_t next_ = 0;          // offset just past it
   std::string_view key_;   // into the block (restart entries) or key_buf_

@@ -16,7 +16,7 @@ class TableIterator final : public Iterator {
  public:
   explicit TableIterator(std::shared_ptr<const Table> table)
       : table_(std::move(table)),
-        index_(table_->index_contents(), CompareInternalKeys, &table_->file_name()) {}
+        index_(table_->index_contents(), CompareInternalKeys, &table_->file_name(), kTagSize) {}
 
   bool Valid() const override { return data_ && data_->Valid(); }
   void SeekToFirst() override {
@@ -59,7 +59,7 @@ class TableIterator final : public Iterator {
       status_ = s;
       return;
     }
-    data_.emplace(contents, CompareInternalKeys, &table_->file_name());
+    data_.emplace(contents, CompareInternalKeys, &table_->file_name(), kTagSize);
   }
 
   // Moves past blocks that end before the position, stopping at errors.
@@ -99,7 +99,7 @@ Status Table::Open(const Options& options, std::string file_name,
   IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.range_del, t->file_name_, &range_del));
 
   // The index must at least be a well-formed block.
-  BlockIter index(t->index_, CompareInternalKeys, &t->file_name_);
+  BlockIter index(t->index_, CompareInternalKeys, &t->file_name_, kTagSize);
   index.SeekToFirst();
   IRON_RETURN_IF_ERROR(index.status());
 
@@ -142,7 +142,7 @@ Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
       return Status::OK();
     }
   }
-  BlockIter index(index_, CompareInternalKeys, &file_name_);
+  BlockIter index(index_, CompareInternalKeys, &file_name_, kTagSize);
   index.Seek(lookup_ikey);
   // Entries of one user key may continue into the next block.
   for (; index.Valid(); index.Next()) {
@@ -153,7 +153,7 @@ Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
     }
     std::string_view contents;
     IRON_RETURN_IF_ERROR(ReadDataBlock(handle, &contents));
-    BlockIter data(contents, CompareInternalKeys, &file_name_);
+    BlockIter data(contents, CompareInternalKeys, &file_name_, kTagSize);
     data.Seek(lookup_ikey);
     IRON_RETURN_IF_ERROR(data.status());
     if (!data.Valid()) continue;  // every entry of the block sorts before the lookup

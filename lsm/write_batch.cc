@@ -120,9 +120,25 @@ class MemTableInserter final : public WriteBatch::Handler {
   MemTable* mem_;
 };
 
+// Decodes every update and applies none.
+class BatchValidator final : public WriteBatch::Handler {
+ public:
+  void Put(std::string_view, std::string_view) override {}
+  void Delete(std::string_view) override {}
+  void DeleteRange(std::string_view, std::string_view) override {}
+};
+
 }  // namespace
 
 Status WriteBatchInternal::InsertInto(const WriteBatch& b, MemTable* mem) {
+  // A batch read back from a WAL record may be damaged past its first
+  // updates; it must then apply none of them (a record is applied entirely
+  // or not at all), and its sequence numbers must fit in a tag.
+  BatchValidator validator;
+  IRON_RETURN_IF_ERROR(b.Iterate(&validator));
+  if (b.Count() > 0 && Sequence(b) > kMaxSequenceNumber - (b.Count() - 1)) {
+    return Status::Corruption("write batch: sequence numbers beyond the maximum");
+  }
   MemTableInserter inserter(Sequence(b), mem);
   return b.Iterate(&inserter);
 }

@@ -108,6 +108,23 @@ TEST(BlockTest, GarbageNeverCrashes) {
   }
 }
 
+// An internal-key block whose key is shorter than a tag is corruption, not
+// a tag read from before the key (found by tests/fuzz/block_fuzz).
+TEST(BlockTest, ShortInternalKeyIsCorruption) {
+  BlockBuilder b(16);
+  b.Add("a", "v");
+  std::string contents(b.Finish());
+  std::string ctx = "000042.sst: block at offset 0";
+  BlockIter it(contents, CompareInternalKeys, &ctx, kTagSize);
+  it.Seek(MakeInternalKey("a", 7, ValueType::kValue));
+  EXPECT_FALSE(it.Valid());
+  EXPECT_TRUE(it.status().IsCorruption());
+  BlockIter walk(contents, CompareInternalKeys, &ctx, kTagSize);
+  walk.SeekToFirst();
+  EXPECT_FALSE(walk.Valid());
+  EXPECT_TRUE(walk.status().IsCorruption());
+}
+
 // ------------------------------------------------------------------ bloom
 
 TEST(BloomTest, NoFalseNegativesAndFewFalsePositives) {

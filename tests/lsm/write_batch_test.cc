@@ -110,5 +110,37 @@ TEST(WriteBatchTest, InsertIntoMemTableNumbersFromSequence) {
   EXPECT_EQ(r.sequence, 52u);
 }
 
+// A WAL record whose checksum matched but whose batch is damaged past its
+// first update is applied not at all (found by tests/fuzz/write_batch_fuzz).
+TEST(WriteBatchTest, DamagedBatchInsertsNothing) {
+  WriteBatch a;
+  a.Put("key", "value");
+  a.DeleteRange("a", "z");
+  std::string rep(WriteBatchInternal::Contents(a));
+  rep.push_back(0x7f);  // a third update of an unknown type
+  WriteBatch b;
+  ASSERT_TRUE(WriteBatchInternal::SetContents(&b, rep).ok());
+  WriteBatchInternal::SetCount(&b, 3);
+  MemTable mem;
+  EXPECT_TRUE(WriteBatchInternal::InsertInto(b, &mem).IsCorruption());
+  EXPECT_TRUE(mem.Empty());
+  EXPECT_FALSE(mem.Get(LookupKey("key", 100)).found);
+  EXPECT_FALSE(mem.HasRangeTombstones());
+}
+
+// Sequence numbers past 2^56 - 1 do not fit in a tag: Corruption, not
+// entries with wrapped sequences.
+TEST(WriteBatchTest, SequenceBeyondMaximumIsCorruption) {
+  WriteBatch b;
+  b.Put("a", "1");
+  b.Put("b", "2");
+  MemTable mem;
+  WriteBatchInternal::SetSequence(&b, kMaxSequenceNumber);
+  EXPECT_TRUE(WriteBatchInternal::InsertInto(b, &mem).IsCorruption());
+  EXPECT_TRUE(mem.Empty());
+  WriteBatchInternal::SetSequence(&b, kMaxSequenceNumber - 1);
+  EXPECT_TRUE(WriteBatchInternal::InsertInto(b, &mem).ok());
+}
+
 }  // namespace
 }  // namespace iron::lsm
