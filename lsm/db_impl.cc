@@ -478,6 +478,11 @@ Status DBImpl::ManifestWriteFailed(const std::string& what, const Status& s) {
   return s;
 }
 
+void DBImpl::NoteReadError(const Status& s) {
+  // The message names the table and the block.
+  if (s.IsCorruption()) Log("ERROR: a read met damaged data: " + s.ToString());
+}
+
 void DBImpl::NoteCompactionFailure(const Status& s) {
   // A table that cannot be written means a disk that cannot be trusted; a
   // full disk may empty, and a damaged input only stops this merge.
@@ -621,7 +626,10 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
     bloom_useful_.fetch_add(stats.bloom_useful, std::memory_order_relaxed);
   }
   if (stats.tables_read > stats.bloom_useful) NoteTableReads(stats.tables_read - stats.bloom_useful);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    NoteReadError(s);
+    return s;
+  }
   return found ? Status::OK() : Status::NotFound("");
 }
 
@@ -656,6 +664,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   p.internal = NewMergingIterator(std::move(children));
   p.pins = {mem, imm, version};
   p.on_entries_read = [this](uint64_t entries) { NoteTableReads(entries / 32 + 1); };
+  p.on_error = [this](const Status& s) { NoteReadError(s); };
   return NewDBIterator(std::move(p));
 }
 

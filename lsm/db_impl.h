@@ -91,6 +91,8 @@ class DBImpl final : public DB {
   // Makes the DB read-only: `what` failed in a way that leaves the disk's
   // state unknown. Logged once, with the reason.
   void RecordPermanentError(const std::string& what, const Status& s) REQUIRES(mu_);
+  // Logs a read that met damaged data (the read itself returns the error).
+  void NoteReadError(const Status& s);
   // Makes the DB read-only if a compaction failed for a reason other than
   // a full disk or a damaged input.
   void NoteCompactionFailure(const Status& s) REQUIRES(mu_);

@@ -10,6 +10,9 @@ class DBIter final : public Iterator {
 
   ~DBIter() override {
     if (p_.on_entries_read && entries_read_ != 0) p_.on_entries_read(entries_read_);
+    if (p_.on_error) {
+      if (Status s = status(); !s.ok()) p_.on_error(s);
+    }
   }
 
   bool Valid() const override { return valid_; }

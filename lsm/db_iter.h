@@ -33,6 +33,8 @@ struct DBIterParams {
   std::vector<std::shared_ptr<const void>> pins;
   // Called once per internal entry stepped over (resident-memory accounting).
   std::function<void(uint64_t)> on_entries_read;
+  // Called once, when the iterator is destroyed, if it ended in an error.
+  std::function<void(const Status&)> on_error;
 };
 
 std::unique_ptr<Iterator> NewDBIterator(DBIterParams params);

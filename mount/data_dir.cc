@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "mount/engine_log.h"
+
 namespace iron::mount {
 namespace {
 
@@ -81,6 +83,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
 
   lsm::Options options = fs::EngineOptions();
   options.write_buffer_size = config.memtable_bytes;
+  options.info_log = NewEngineLog(dir);
   lsm::Status s = lsm::DB::Open(options, dir, &out->db);
   if (!s.ok()) {
     *error = EngineError(dir, s);
