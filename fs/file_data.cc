@@ -170,6 +170,7 @@ Result<size_t> Filesystem::Write(const Caller& c, const OpenFile& file, uint64_t
   if (data.empty()) return size_t{0};
   if (offset >= kMaxFileSize) return Errno{EFBIG};
   data = data.substr(0, static_cast<size_t>(std::min<uint64_t>(data.size(), kMaxFileSize - offset)));
+  if (int err = AdmitBytes(data.size()); err != 0) return Errno{err};
 
   Inode t = n;
   lsm::WriteBatch batch;
@@ -258,6 +259,7 @@ Result<void> Filesystem::ResizeLocked(lsm::WriteBatch* batch, Inode* inode, uint
     } else {
       // O(1) whatever the file's size; compaction returns the space.
       batch->DeleteRange(BlockKey(inode->ino, keep), ObjectEnd(KeyKind::kBlock, inode->ino));
+      deleted_bytes_ += (had - keep) * block_size_;
     }
     inode->blocks = std::min(inode->blocks, keep);
   }

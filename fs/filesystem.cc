@@ -109,11 +109,29 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
 Filesystem::Filesystem(lsm::DB* db, const MountOptions& options, const Superblock& sb)
     : db_(db),
       options_(options),
+      space_(options.data_dir, options.reserve_bytes),
       block_size_(sb.block_size),
       table_(options.inode_cache_entries),
       superblock_(sb) {}
 
-Filesystem::~Filesystem() = default;
+Filesystem::~Filesystem() {
+  std::lock_guard<std::mutex> lock(reclaim_mu_);
+  if (reclaimer_.joinable()) reclaimer_.join();
+}
+
+int Filesystem::AdmitBytes(uint64_t bytes) {
+  int err = space_.Admit(bytes);
+  if (err != ENOSPC || deleted_bytes_.load() == 0 || reclaiming_.exchange(true)) return err;
+  std::lock_guard<std::mutex> lock(reclaim_mu_);
+  if (reclaimer_.joinable()) reclaimer_.join();  // the last one has finished
+  deleted_bytes_ = 0;
+  reclaimer_ = std::thread([this] {
+    lsm::Status s = db_->CompactRange(nullptr, nullptr);
+    (void)s;  // a failure is in the engine's log; the next refusal tries again
+    reclaiming_ = false;
+  });
+  return err;
+}
 
 Result<Inode*> Filesystem::Load(Node& node) {
   if (node.state == Node::State::kLive) return &node.inode;
@@ -214,6 +232,7 @@ Entry Filesystem::ToEntry(Node& node) {
 }
 
 void Filesystem::AddPurge(lsm::WriteBatch* batch, const Inode& inode) {
+  if (inode.IsRegular()) deleted_bytes_ += inode.size;
   batch->Delete(InodeKey(inode.ino));
   batch->Delete(OrphanKey(inode.ino));
   if (inode.IsRegular()) {
@@ -397,10 +416,12 @@ Result<struct statvfs> Filesystem::StatFs() {
     auto scale = [&](fsblkcnt_t n) { return static_cast<fsblkcnt_t>(
                                          static_cast<unsigned __int128>(n) * host.f_frsize / block_size_); };
     out.f_blocks = scale(host.f_blocks);
-    out.f_bfree = scale(host.f_bfree);
-    out.f_bavail = scale(host.f_bavail);
-    // Inodes cost no fixed space: as many more fit as 1 KiB each allows.
+    // What the reserve keeps free is not available for files.
     uint64_t avail_bytes = static_cast<uint64_t>(host.f_bavail) * host.f_frsize;
+    avail_bytes = avail_bytes > options_.reserve_bytes ? avail_bytes - options_.reserve_bytes : 0;
+    out.f_bfree = scale(host.f_bfree);
+    out.f_bavail = static_cast<fsblkcnt_t>(avail_bytes / block_size_);
+    // Inodes cost no fixed space: as many more fit as 1 KiB each allows.
     out.f_ffree = out.f_favail = avail_bytes / 1024;
   }
   out.f_files = used + out.f_ffree;

@@ -37,12 +37,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "fs/inode_codec.h"
 #include "fs/inode_table.h"
 #include "fs/permission.h"
 #include "fs/result.h"
+#include "fs/space_guard.h"
 #include "lsm/db.h"
 #include "lsm/thread_annotations.h"
 
@@ -56,6 +58,8 @@ inline constexpr uint32_t kMaxLinks = 65000;
 inline constexpr size_t kMaxXattrValue = 65536;
 // A symlink's target is shorter than a page, as on ext4.
 inline constexpr size_t kMaxSymlinkLength = 4095;
+// What a new inode and its directory entry take, for SpaceGuard.
+inline constexpr uint64_t kMetadataBytes = 512;
 
 // The engine options a filesystem's keys want (tables cut between key
 // kinds, see key_schema.h); a caller adds its own sizes and Env.
@@ -80,6 +84,9 @@ struct MountOptions {
   // read and write it, links to it. The kernel applies it before asking
   // us; without the kernel (tests, tools) we apply it ourselves.
   bool protected_hardlinks = true;
+  // Bytes of data_dir's filesystem kept free: operations that add data
+  // fail with ENOSPC below it (space_guard.h). 0: no reserve.
+  uint64_t reserve_bytes = 0;
 };
 
 // An inode as a lookup answers it.
@@ -299,9 +306,19 @@ class Filesystem {
 
   lsm::DB* const db_;
   const MountOptions options_;
+  SpaceGuard space_;
+  // 0 if `bytes` more may be written (SpaceGuard), else ENOSPC; a refusal
+  // while deleted data waits for compaction starts one in the background.
+  int AdmitBytes(uint64_t bytes);
   const uint32_t block_size_;
   InodeTable table_;
   std::atomic<uint64_t> live_inodes_{0};
+  // Bytes of file data deleted since the last compaction: what a
+  // compaction could give back when the disk is full.
+  std::atomic<uint64_t> deleted_bytes_{0};
+  std::mutex reclaim_mu_;
+  std::thread reclaimer_ GUARDED_BY(reclaim_mu_);  // a compaction started by AdmitBytes
+  std::atomic<bool> reclaiming_{false};
   uint64_t orphans_reclaimed_ = 0;
 
   std::mutex alloc_mu_;

@@ -168,6 +168,7 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
     if (symlink.empty()) return Errno{ENOENT};
     if (symlink.size() > kMaxSymlinkLength) return Errno{ENAMETOOLONG};
   }
+  if (int err = AdmitBytes(kMetadataBytes + symlink.size()); err != 0) return Errno{err};
 
   Result<uint64_t> ino = AllocateIno();
   if (!ino.ok()) return Errno{ino.error()};
@@ -272,6 +273,7 @@ Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_paren
   Result<DirEntry> existing = ReadEntry(new_parent, new_name);
   if (existing.ok()) return Errno{EEXIST};
   if (existing.error() != ENOENT) return Errno{existing.error()};
+  if (int err = AdmitBytes(kMetadataBytes); err != 0) return Errno{err};
   if (options_.protected_hardlinks && !MayHardlink(c, **n)) return Errno{EPERM};
   if ((*p)->nlink == 0) return Errno{ENOENT};
   if (CheckAccess(c, **p, kMayWrite | kMayExec) != 0) return Errno{EACCES};

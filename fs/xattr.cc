@@ -64,6 +64,7 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
   if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  if (int err = AdmitBytes(name.size() + value.size()); err != 0) return Errno{err};
   if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
     std::string old;
     lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);

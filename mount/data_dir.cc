@@ -93,6 +93,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
   mount_options.sync = config.sync;
   mount_options.inode_cache_entries = config.inode_cache;
   mount_options.data_dir = dir;
+  mount_options.reserve_bytes = config.ReserveBytes();
   fs::FormatOptions format;
   format.block_size = config.block_size;
   auto mounted = fs::Filesystem::Mount(out->db.get(), mount_options, format);

@@ -23,6 +23,11 @@ const char* const kOwnOptions = R"(IronFS options (-o):
     entry_timeout=S       seconds the kernel caches names (default 60)
     negative_timeout=S    seconds the kernel caches missing names (default 0)
     memtable_size=MB      engine write buffer, MiB (default 32)
+    reserve=MB            MiB of the data directory's disk kept free so that
+                          what was written can always be flushed: writes,
+                          creates and xattrs fail with ENOSPC below it, while
+                          reads, deletes and renames go on (default: twice
+                          memtable_size + 32)
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
     inode_cache=N         inodes kept decoded in memory (default 65536)
@@ -89,6 +94,10 @@ bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::str
     auto n = ParseCount(value);
     if (!n || *n < 1 || *n > 4096) return bad("MiB, 1..4096");
     c->memtable_bytes = *n << 20;
+  } else if (key == "reserve") {
+    auto n = ParseCount(value);
+    if (!n || *n > (1u << 20)) return bad("MiB, 0..1048576");
+    c->reserve_bytes = *n << 20;
   } else if (key == "block_size") {
     auto n = ParseCount(value);
     if (!n || *n < 512 || *n > (1u << 20) || (*n & (*n - 1)) != 0) return bad("a power of two, 512..1048576");

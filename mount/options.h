@@ -33,6 +33,10 @@ struct MountConfig {
   double entry_timeout = 60;
   double negative_timeout = 0;
   uint64_t memtable_bytes = 32ull << 20;
+  // Bytes of the data directory's disk kept free (fs::SpaceGuard); unset:
+  // two MemTables and 32 MiB for WAL and manifest.
+  std::optional<uint64_t> reserve_bytes;
+  uint64_t ReserveBytes() const { return reserve_bytes.value_or(2 * memtable_bytes + (32ull << 20)); }
   uint32_t block_size = 4096;  // only when formatting
   size_t inode_cache = 1 << 16;
   uint32_t spin_us = 50;    // see RequestLoop
