@@ -1,0 +1,60 @@
+# Damaged data directories. A flipped byte in a table: the read that meets
+# it fails with EIO (never wrong bytes), the daemon logs the table and the
+# block and keeps serving every other file, and fsck reports the damage.
+# A garbled manifest: the mount is refused with a message that says what
+# to do.
+. "$(dirname "$0")/../lib.sh"
+
+# Flips the byte at offset $2 of file $1.
+flip() {
+  perl -e 'open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!"; seek($f, $ARGV[1], 0);
+           read($f, my $b, 1) == 1 or die "short read"; seek($f, $ARGV[1], 0);
+           print $f chr(ord($b) ^ 0x5a); close($f) or die $!' "$1" "$2" || fail "cannot flip a byte of $1"
+}
+
+mount_fresh
+for i in $(seq 1 8); do
+  dd if=/dev/urandom of="$MNT/f$i" bs=1M count=2 conv=fsync status=none || fail "writing f$i"
+done
+(cd "$MNT" && sha256sum f* > "$WORK/sums")
+unmount
+"$IRONFS" compact "$DATA" >/dev/null || fail "ironfs compact (offline) failed"
+fsck_clean
+
+# The largest table holds file data; damage the middle of it.
+table=$(ls -S "$DATA"/*.sst | head -1)
+size=$(stat -c %s "$table")
+flip "$table" $((size / 2))
+mount_fresh
+good=0 bad=0
+for i in $(seq 1 8); do
+  if out=$(sha256sum "$MNT/f$i" 2>&1); then
+    grep -q "$(echo "$out" | cut -d' ' -f1)  f$i" "$WORK/sums" || fail "f$i read back wrong bytes without an error"
+    good=$((good + 1))
+  else
+    echo "$out" | grep -q "Input/output error" || { echo "$out" >&2; fail "reading f$i failed, but not with EIO"; }
+    bad=$((bad + 1))
+  fi
+done
+[ $bad -ge 1 ] || fail "no read met the damaged byte"
+[ $good -ge 1 ] || fail "one damaged byte made every file unreadable"
+kill -0 "$PID" 2>/dev/null || fail "the daemon died on damaged data"
+ls -l "$MNT" >/dev/null || fail "listing failed with damaged data"
+echo new > "$MNT/new" || fail "writing a new file failed with damaged data elsewhere"
+grep -q "damaged data: .*$(basename "$table"): block at offset" "$WORK/daemon.log" ||
+  { cat "$WORK/daemon.log" >&2; fail "the daemon's log does not name the damaged table and block"; }
+echo "figure: one flipped byte: $bad of 8 files EIO, $good read back exactly"
+unmount
+if out=$("$IRONFS" fsck "$DATA" 2>&1); then fail "fsck says clean with a damaged table"; fi
+echo "$out" | grep -q "$(basename "$table")" || { echo "$out" >&2; fail "fsck does not name the damaged table"; }
+
+# A garbled manifest: the mount is refused, saying what to do.
+manifest=$(ls "$DATA"/MANIFEST-* | head -1)
+flip "$manifest" 20
+if "$IRONFS" "$DATA" "$MNT" -f -o allow_other 2>"$WORK/refused.log"; then
+  fail "ironfs mounted a data directory with a garbled manifest"
+fi
+grep -q "$(basename "$manifest")" "$WORK/refused.log" && grep -q "fsck" "$WORK/refused.log" ||
+  { cat "$WORK/refused.log" >&2; fail "the refusal does not name the manifest and what to do"; }
+mountpoint -q "$MNT" && fail "a mount appeared anyway"
+echo "figure: garbled manifest refused: $(head -1 "$WORK/refused.log")"
