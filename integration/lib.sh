@@ -6,10 +6,15 @@
 #
 #   mount_fresh [ironfs -o options]   DATA, MNT and PID are set; fails loudly
 #                                     if the mount does not appear
+#   mount_private [options]           the same without allow_other
 #   remount [options]                 unmount (clean) and mount DATA again
 #   unmount                           fusermount3 -u and wait for the daemon
 #   fsck_clean                        ironfs fsck DATA must say clean
+#   no_sanitizer_reports              the daemon's log holds no report of a
+#                                     sanitizer (TSan, ASan, UBSan build)
 #   fail "message"                    report and exit 1
+#   AFTER_UNMOUNT="commands"          run on exit after the mount is gone,
+#                                     before WORK is removed
 set -eu
 
 : "${IRONFS:?IRONFS must name the ironfs program}"
@@ -18,6 +23,10 @@ DATA=$WORK/data
 MNT=$WORK/mnt
 PID=
 mkdir -p "$MNT"
+# A daemon built with a sanitizer reports into daemon.log, goes on, and
+# exits with status 66 at its end if it reported anything.
+TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS
 
 fail() {
   echo "FAIL: $*" >&2
@@ -33,6 +42,8 @@ cleanup() {
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   fi
+  # A test that mounted something of its own under WORK unmounts it here.
+  if [ -n "${AFTER_UNMOUNT:-}" ]; then eval "$AFTER_UNMOUNT" || true; fi
   rm -rf "$WORK"
   exit $status
 }
@@ -41,7 +52,16 @@ trap cleanup EXIT INT TERM
 # Starts ironfs in the foreground (so that its pid is ours to wait for and
 # to kill) and waits up to 10 s for the mount to appear.
 mount_fresh() {
-  "$IRONFS" "$DATA" "$MNT" -f -o "allow_other${1:+,$1}" 2>>"$WORK/daemon.log" &
+  start_daemon -o "allow_other${1:+,$1}"
+}
+
+# As mount_fresh, without allow_other: only root may enter the mount.
+mount_private() {
+  if [ -n "${1:-}" ]; then start_daemon -o "$1"; else start_daemon; fi
+}
+
+start_daemon() {
+  "$IRONFS" "$DATA" "$MNT" -f "$@" 2>>"$WORK/daemon.log" &
   PID=$!
   i=0
   while ! mountpoint -q "$MNT"; do
@@ -57,7 +77,7 @@ mount_fresh() {
 
 unmount() {
   fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT failed"
-  wait "$PID" || fail "ironfs exited with status $? after unmount"
+  wait "$PID" || { status=$?; PID=; no_sanitizer_reports; fail "ironfs exited with status $status after unmount"; }
   PID=
 }
 
@@ -68,6 +88,14 @@ remount() {
 
 fsck_clean() {
   out=$("$IRONFS" fsck "$DATA" 2>/dev/null) || { echo "$out" >&2; fail "ironfs fsck found problems"; }
+}
+
+no_sanitizer_reports() {
+  pattern='WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+  if grep -Eq "$pattern" "$WORK/daemon.log" 2>/dev/null; then
+    head -300 "$WORK/daemon.log" >&2
+    fail "the daemon's sanitizer reported $(grep -Ec "$pattern" "$WORK/daemon.log") problems (above)"
+  fi
 }
 
 # A sha256 of every file and symlink under $1, with paths relative to it.

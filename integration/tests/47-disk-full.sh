@@ -7,24 +7,9 @@
 . "$(dirname "$0")/../lib.sh"
 DISK=$WORK/disk
 mkdir -p "$DISK"
+AFTER_UNMOUNT='umount "$DISK" 2>/dev/null || umount -l "$DISK"'
 mount -t tmpfs -o size=160m ironfs-test-disk "$DISK" || fail "cannot mount a tmpfs for the data directory"
 DATA=$DISK/data
-
-disk_cleanup() {
-  status=$?
-  if mountpoint -q "$MNT" 2>/dev/null; then
-    fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
-  fi
-  if [ -n "$PID" ]; then
-    kill "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  PID=
-  umount "$DISK" 2>/dev/null || umount -l "$DISK" 2>/dev/null || true
-  (exit $status)
-  cleanup
-}
-trap disk_cleanup EXIT INT TERM
 
 alive() { kill -0 "$PID" 2>/dev/null || fail "the daemon died ($1)"; }
 
