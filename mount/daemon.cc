@@ -17,6 +17,7 @@
 #include "mount/data_dir.h"
 #include "mount/fuse_adapter.h"
 #include "mount/log.h"
+#include "mount/privileges.h"
 #include "mount/request_loop.h"
 #include "mount/stats_file.h"
 
@@ -167,6 +168,11 @@ int RunMount(const MountConfig& config) {
   // Fork before any thread exists (the engine starts background threads).
   StartupChannel startup;
   startup.Fork(config.foreground);
+  // Before the engine starts its threads: they inherit what is left.
+  if (std::string problem = DropPrivileges(config.data_dir, config.mountpoint); !problem.empty()) {
+    startup.Fail("cannot drop privileges: " + problem);
+    return 1;
+  }
 
   OpenedFilesystem opened;
   std::string error;
@@ -198,7 +204,12 @@ int RunMount(const MountConfig& config) {
     fuse_session_destroy(session);
     return 1;
   }
-  if (fuse_session_mount(session, config.mountpoint.c_str()) != 0) {
+  int mount_status;
+  {
+    ScopedSysAdmin admin;
+    mount_status = fuse_session_mount(session, config.mountpoint.c_str());
+  }
+  if (mount_status != 0) {
     startup.Fail("cannot mount on " + config.mountpoint + " (libfuse's complaint is above)");
     fuse_remove_signal_handlers(session);
     fuse_session_destroy(session);
@@ -218,7 +229,10 @@ int RunMount(const MountConfig& config) {
       status = loop.Run();
     }
   }
-  fuse_session_unmount(session);
+  {
+    ScopedSysAdmin admin;
+    fuse_session_unmount(session);
+  }
   fuse_remove_signal_handlers(session);
   fuse_session_destroy(session);  // calls Destroy: everything is synced
 

@@ -3,7 +3,7 @@
 # checks them too (default_permissions) and when IronFS alone does
 # (no_default_permissions); names are limited to 255 bytes and "." and ".."
 # cannot be made or replaced; a mount without allow_other keeps every other
-# user out. Users are switched with setpriv to uids that need no account:
+# user out; the daemon drops every capability it does not need. Users are switched with setpriv to uids that need no account:
 # 65534 (nobody) and 4242.
 . "$(dirname "$0")/../lib.sh"
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is not installed"
@@ -256,5 +256,30 @@ denied EACCES $U2 touch "$MNT/new"
 unmount
 fsck_clean
 
+# (f) A daemon started by root keeps no capability but CAP_SYS_ADMIN, and
+# that one only permitted (raised to mount and unmount), in every thread;
+# nothing it could exec gains any (no_new_privs).
+mount_fresh
+cap_sys_admin=0000000000200000
+for status in /proc/"$PID"/task/*/status; do
+  thread=$(basename "$(dirname "$status")")
+  eff=$(awk '/^CapEff:/ {print $2}' "$status")
+  prm=$(awk '/^CapPrm:/ {print $2}' "$status")
+  bnd=$(awk '/^CapBnd:/ {print $2}' "$status")
+  nnp=$(awk '/^NoNewPrivs:/ {print $2}' "$status")
+  [ "$eff" = 0000000000000000 ] || bad "daemon thread $thread has effective capabilities $eff"
+  [ "$prm" = $cap_sys_admin ] || bad "daemon thread $thread has permitted capabilities $prm"
+  [ "$bnd" = $cap_sys_admin ] || bad "daemon thread $thread has bounding set $bnd"
+  [ "$nnp" = 1 ] || bad "daemon thread $thread may gain privileges through exec"
+done
+echo ok >"$MNT/after-drop" && [ "$(cat "$MNT/after-drop")" = ok ] || bad "the daemon cannot work without its capabilities"
+unmount  # the daemon raises CAP_SYS_ADMIN to unmount when it is asked to stop
+fsck_clean
+mount_fresh
+kill -TERM "$PID"
+wait "$PID" || bad "ironfs exited with status $? after SIGTERM"
+PID=
+mountpoint -q "$MNT" && bad "SIGTERM left the mount behind: the daemon could not unmount"
+
 [ $problems -eq 0 ] || fail "$problems security checks failed (listed above)"
-echo "figure: security: data dir 0700/0600; denials hold with and without default_permissions; 255/256-byte names; private mount closed"
+echo "figure: security: data dir 0700/0600; denials hold with and without default_permissions; 255/256-byte names; private mount closed; daemon keeps only CAP_SYS_ADMIN, permitted, in every thread"
