@@ -65,7 +65,9 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
     IRON_FS_TRY(FormatEmpty(db, format));
     s = db->Get({}, SuperblockKey(), &value);
   }
-  if (!s.ok()) return Errno{ErrnoOf(s)};
+  // Damage (a value that does not decode, a block that fails its checksum)
+  // is EUCLEAN: the caller points to fsck.
+  if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : ErrnoOf(s)};
   Superblock sb;
   if (!DecodeSuperblock(value, &sb)) {
     return Errno{!value.empty() && static_cast<uint8_t>(value[0]) > 1 ? EPROTO : EUCLEAN};
@@ -76,7 +78,9 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
     auto root = fs->table_.Get(kRootIno);
     std::lock_guard l(root->mu);
     Result<Inode*> inode = fs->Load(*root);
-    if (!inode.ok()) return Errno{inode.error() == ENOENT ? EUCLEAN : inode.error()};
+    if (!inode.ok()) {
+      return Errno{inode.error() == ENOENT || inode.error() == EIO ? EUCLEAN : inode.error()};
+    }
     if (!(*inode)->IsDir()) return Errno{EUCLEAN};
     root->lookups = 1;  // the kernel's reference to the root never goes away
   }

@@ -108,6 +108,26 @@ TEST_F(CheckerTest, DamagedValuesAndStrangeKeys) {
   ExpectProblem("superblock");
 }
 
+// Mount refuses what it cannot trust (the daemon turns EUCLEAN into a
+// message that points to fsck), and fsck reports the same damage.
+TEST_F(CheckerTest, UnreadableSuperblockOrRootRefusesTheMount) {
+  for (const auto& [key, value] : {std::pair{SuperblockKey(), std::string("\x01garbage")},
+                                   std::pair{InodeKey(kRootIno), std::string("garbage")}}) {
+    std::string saved;
+    ASSERT_TRUE(db_->Get({}, key, &saved).ok());
+    Put(key, value);
+    fs_.reset();
+    auto refused = Filesystem::Mount(db_.get(), MountOptions{});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error(), EUCLEAN);
+    EXPECT_FALSE(CheckFilesystem(db_.get()).clean());
+    Put(key, saved);
+    auto mounted = Filesystem::Mount(db_.get(), MountOptions{});
+    ASSERT_TRUE(mounted.ok()) << "errno " << mounted.error();
+    fs_ = std::move(*mounted);
+  }
+}
+
 TEST_F(CheckerTest, InodeBeyondTheLimit) {
   Inode n = Read(file_ino_);
   n.ino = 1ull << 50;
