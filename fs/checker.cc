@@ -41,6 +41,11 @@ class Checker {
     Scan(KeyKind::kOrphan, [&](const ParsedKey& k, std::string_view) { OnOrphan(k); });
     ScanForStrayKinds();
     CheckInodes();
+    // Every damaged block by name, not only the first a scan met.
+    std::vector<std::string> damaged;
+    lsm::Status s = db_->VerifyTables(&damaged);
+    if (!s.ok()) Problem("verifying tables: " + s.ToString());
+    for (std::string& d : damaged) Problem("damaged table block: " + d);
     return std::move(report_);
   }
 

@@ -10,7 +10,9 @@
 // directory is reachable from the root; every block belongs to an existing
 // regular file, lies below its size and holds no byte past it; every xattr
 // belongs to an existing inode flagged as having some; an inode with no
-// names has an orphan key and every orphan key an unnamed inode.
+// names has an orphan key and every orphan key an unnamed inode. Then it
+// reads every block of every table and names each damaged one (a scan of
+// keys stops at the first).
 //
 // Orphans are not errors: a crash while files were open leaves them, and
 // the next mount reclaims them. They are counted.

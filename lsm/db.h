@@ -114,6 +114,10 @@ class DB {
 
   virtual DBStats GetStats() = 0;
 
+  // Reads every block of every live table (as a checker would) and adds a
+  // line per damaged block to `problems`; reads elsewhere stop at the first.
+  virtual Status VerifyTables(std::vector<std::string>* problems) = 0;
+
   // Waits for background work, syncs the WAL, releases the LOCK. Writes
   // after Close fail. Idempotent.
   virtual Status Close() = 0;

@@ -674,6 +674,22 @@ std::shared_ptr<const Snapshot> DBImpl::GetSnapshot() {
   return std::make_shared<SnapshotImpl>(this, it);
 }
 
+Status DBImpl::VerifyTables(std::vector<std::string>* problems) {
+  std::shared_ptr<const Version> version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!opened_ || closed_) return Status::IOError(dir_ + ": database is closed");
+    version = versions_->current();
+  }
+  for (int level = 0; level < version->num_levels(); ++level) {
+    for (const auto& f : version->files(level)) {
+      Status s = f->table->VerifyBlocks(problems);
+      if (!s.ok()) problems->push_back(s.ToString());
+    }
+  }
+  return Status::OK();
+}
+
 // ------------------------------------------------------------------ Flush
 
 Status DBImpl::Flush() {

@@ -62,6 +62,7 @@ class DBImpl final : public DB {
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
   std::shared_ptr<const Snapshot> GetSnapshot() override;
   Status Sync() override;
+  Status VerifyTables(std::vector<std::string>* problems) override;
   Status Flush() override;
   Status CompactRange(const std::string* begin, const std::string* end) override;
   DBStats GetStats() override;

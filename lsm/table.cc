@@ -11,6 +11,22 @@ namespace iron::lsm {
 
 namespace {
 
+// `key` with bytes outside printable ASCII as \xNN, for messages.
+std::string EscapeKey(std::string_view key) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : key) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 // Walks the data blocks of a table named by its index block.
 class TableIterator final : public Iterator {
  public:
@@ -125,6 +141,30 @@ Status Table::Open(const Options& options, std::string file_name,
   (void)options;
   *table = std::move(t);
   return Status::OK();
+}
+
+Status Table::VerifyBlocks(std::vector<std::string>* problems) const {
+  BlockIter index(index_, CompareInternalKeys, &file_name_, kTagSize);
+  for (index.SeekToFirst(); index.Valid(); index.Next()) {
+    std::string_view handle_bytes = index.value();
+    BlockHandle handle;
+    if (!handle.DecodeFrom(&handle_bytes)) {
+      return Status::Corruption(file_name_ + ": bad block handle in index");
+    }
+    std::string_view contents;
+    Status s = ReadDataBlock(handle, &contents);
+    if (s.ok()) {
+      BlockIter data(contents, CompareInternalKeys, &file_name_, kTagSize);
+      for (data.SeekToFirst(); data.Valid(); data.Next()) {
+      }
+      s = data.status();
+    }
+    if (!s.ok()) {
+      problems->push_back(s.ToString() + " (the block's keys end at user key " +
+                          EscapeKey(ExtractUserKey(index.key())) + ")");
+    }
+  }
+  return index.status();
 }
 
 Status Table::Get(std::string_view lookup_ikey, TableGetResult* result) const {

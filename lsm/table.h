@@ -45,6 +45,11 @@ class Table : public std::enable_shared_from_this<Table> {
   // Point entries (not range tombstones) in internal-key order.
   std::unique_ptr<Iterator> NewIterator() const;
 
+  // Reads every data block, checking its checksum and its entries, and
+  // adds one line per damaged block to `problems` (file, offset, and the
+  // last key the index gives it). Not OK only if the index is unreadable.
+  Status VerifyBlocks(std::vector<std::string>* problems) const;
+
   // nullptr when the table holds no range tombstones.
   const RangeTombstonesPtr& range_tombstones() const { return range_tombstones_; }
 

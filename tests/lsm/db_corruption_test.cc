@@ -105,6 +105,33 @@ TEST_F(CorruptionTest, DamagedTableBlockIsReportedNamingTheFile) {
   EXPECT_LT(n, 5000);
 }
 
+TEST_F(CorruptionTest, VerifyTablesNamesEveryDamagedBlock) {
+  Fill(5000, /*flush=*/true);
+  auto tables = Files(FileType::kTable);
+  ASSERT_EQ(tables.size(), 1u);
+  std::string data = test::ReadFileOrDie(tables[0]);
+  data[data.size() / 4] ^= 0x40;  // two data blocks far apart
+  data[data.size() / 2] ^= 0x40;
+  test::WriteFileOrDie(tables[0], data);
+
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  std::vector<std::string> problems;
+  ASSERT_TRUE(db->VerifyTables(&problems).ok());
+  ASSERT_EQ(problems.size(), 2u);
+  for (const std::string& p : problems) {
+    EXPECT_NE(p.find(tables[0]), std::string::npos) << p;
+    EXPECT_NE(p.find("block at offset"), std::string::npos) << p;
+    EXPECT_NE(p.find("keys end at user key"), std::string::npos) << p;
+  }
+  problems.clear();
+  db.reset();
+  Fill(10, /*flush=*/true);  // a clean table beside it adds nothing
+  ASSERT_TRUE(Open(&db).ok());
+  ASSERT_TRUE(db->VerifyTables(&problems).ok());
+  EXPECT_EQ(problems.size(), 2u);
+}
+
 TEST_F(CorruptionTest, MissingCurrentWithDataRefusesToStartOver) {
   Fill(10, /*flush=*/true);
   std::filesystem::remove(dir_.Join("CURRENT"));
