@@ -282,13 +282,17 @@ class PosixLogger final : public Logger {
   const int fd_;
 };
 
+// Every file of a database is opened with O_NOFOLLOW: a symbolic link
+// planted in a database directory (one restored from an untrusted copy,
+// say) cannot make the engine read, truncate or append to a file outside
+// it; the open fails with ELOOP instead.
 class PosixEnv final : public Env {
  public:
   PosixEnv() : statm_fd_(::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) {}
 
   Status NewSequentialFile(const std::string& path,
                            std::unique_ptr<SequentialFile>* result) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return PosixError(path, "open", errno);
     *result = std::make_unique<PosixSequentialFile>(path, fd);
     return Status::OK();
@@ -296,14 +300,14 @@ class PosixEnv final : public Env {
 
   Status NewWritableFile(const std::string& path,
                          std::unique_ptr<WritableFile>* result) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, "create", errno);
     *result = std::make_unique<PosixWritableFile>(path, fd);
     return Status::OK();
   }
 
   Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, "create", errno);
     // A file system without fallocate gets the plain, write(2)-based file.
     int err = ::posix_fallocate(fd, 0, PosixMmapLogFile::kChunk);
@@ -320,7 +324,7 @@ class PosixEnv final : public Env {
   }
 
   Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return PosixError(path, "open", errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -395,7 +399,7 @@ class PosixEnv final : public Env {
   // flock locks belong to the open file description, so a second LockFile
   // of the same path fails even within one process.
   Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, "open lock file", errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
@@ -410,7 +414,7 @@ class PosixEnv final : public Env {
   }
 
   Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, "open log", errno);
     *result = std::make_unique<PosixLogger>(fd);
     return Status::OK();

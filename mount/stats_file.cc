@@ -3,7 +3,8 @@
 #include <sys/resource.h>
 
 #include <cstdio>
-#include <fstream>
+
+#include "lsm/env.h"
 
 namespace iron::mount {
 
@@ -26,11 +27,8 @@ std::string StatsReport(lsm::DB* db, fs::Filesystem* fs) {
 void WriteStatsFile(const std::string& data_dir, const std::string& report) {
   std::string path = data_dir + "/" + kStatsFileName;
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return;
-    f << report;
-  }
+  // Through the engine's Env, which never follows a symbolic link.
+  if (!lsm::WriteStringToFile(lsm::Env::Default(), report, tmp, /*sync=*/false).ok()) return;
   std::rename(tmp.c_str(), path.c_str());
 }
 

@@ -281,5 +281,22 @@ wait "$PID" || bad "ironfs exited with status $? after SIGTERM"
 PID=
 mountpoint -q "$MNT" && bad "SIGTERM left the mount behind: the daemon could not unmount"
 
+# (g) Symbolic links planted in the data directory lead nowhere: the
+# daemon (root) neither appends its log to, nor writes its statistics over,
+# the files they point to.
+echo "keep me" >"$WORK/outside-log"
+echo "keep me" >"$WORK/outside-stats"
+rm -f "$DATA/LOG" "$DATA/ironfs.stats.tmp"
+ln -s "$WORK/outside-log" "$DATA/LOG"
+ln -s "$WORK/outside-stats" "$DATA/ironfs.stats.tmp"
+mount_fresh
+echo data >"$MNT/planted" || bad "the daemon cannot write beside planted links"
+unmount
+for f in outside-log outside-stats; do
+  [ "$(cat "$WORK/$f")" = "keep me" ] || bad "the daemon wrote through a planted link to $f"
+done
+rm -f "$DATA/LOG" "$DATA/ironfs.stats.tmp"
+fsck_clean
+
 [ $problems -eq 0 ] || fail "$problems security checks failed (listed above)"
-echo "figure: security: data dir 0700/0600; denials hold with and without default_permissions; 255/256-byte names; private mount closed; daemon keeps only CAP_SYS_ADMIN, permitted, in every thread"
+echo "figure: security: data dir 0700/0600; denials hold with and without default_permissions; 255/256-byte names; private mount closed; daemon keeps only CAP_SYS_ADMIN, permitted, in every thread; planted links not followed"

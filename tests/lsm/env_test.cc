@@ -1,6 +1,8 @@
 // The POSIX Env.
 #include "lsm/env.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <gtest/gtest.h>
@@ -97,6 +99,29 @@ TEST(EnvTest, MissingFilesAreErrorsNamingThePath) {
   EXPECT_NE(s.message().find("/nonexistent/x"), std::string::npos);
   std::unique_ptr<MappedFile> m;
   EXPECT_FALSE(Env::Default()->NewMappedFile("/nonexistent/x", &m).ok());
+}
+
+// A symbolic link planted in a database directory must not lead the
+// engine (which may run as root) to any file outside it.
+TEST(EnvTest, SymbolicLinksAreNeverFollowed) {
+  test::ScratchDir outside, dir;
+  const std::string target = outside.Join("precious");
+  test::WriteFileOrDie(target, "keep me");
+  Env* env = Env::Default();
+  const std::string link = dir.Join("000009.log");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  std::unique_ptr<WritableFile> w;
+  EXPECT_FALSE(env->NewWritableFile(link, &w).ok());
+  EXPECT_FALSE(env->NewLogFile(link, &w).ok());
+  std::unique_ptr<SequentialFile> r;
+  EXPECT_FALSE(env->NewSequentialFile(link, &r).ok());
+  std::unique_ptr<MappedFile> m;
+  EXPECT_FALSE(env->NewMappedFile(link, &m).ok());
+  std::unique_ptr<Logger> logger;
+  EXPECT_FALSE(env->NewLogger(link, &logger).ok());
+  std::unique_ptr<FileLock> lock;
+  EXPECT_FALSE(env->LockFile(link, &lock).ok());
+  EXPECT_EQ(test::ReadFileOrDie(target), "keep me");
 }
 
 }  // namespace
