@@ -7,6 +7,7 @@
 
 #include "fs/inode_codec.h"
 #include "fs/key_schema.h"
+#include "lsm/coding.h"
 
 namespace iron::fs {
 namespace {
@@ -113,20 +114,8 @@ class Checker {
     }
   }
 
-  static std::string Printable(std::string_view key) {
-    std::string out;
-    static const char* hex = "0123456789abcdef";
-    for (unsigned char ch : key.substr(0, 40)) {
-      if (ch >= 0x20 && ch < 0x7f) {
-        out.push_back(static_cast<char>(ch));
-      } else {
-        out += "\\x";
-        out.push_back(hex[ch >> 4]);
-        out.push_back(hex[ch & 15]);
-      }
-    }
-    return out;
-  }
+  // At most 40 bytes of a key, escaped.
+  static std::string Printable(std::string_view key) { return lsm::EscapeBytes(key.substr(0, 40)); }
 
   static std::string Ino(uint64_t ino) { return "inode " + std::to_string(ino); }
 

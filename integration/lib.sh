@@ -10,6 +10,7 @@
 #   remount [options]                 unmount (clean) and mount DATA again
 #   unmount                           fusermount3 -u and wait for the daemon
 #   fsck_clean                        ironfs fsck DATA must say clean
+#   tree_digest DIR / tree_listing DIR  a hash of the bytes / the metadata
 #   no_sanitizer_reports              the daemon's log holds no report of a
 #                                     sanitizer (TSan, ASan, UBSan build)
 #   fail "message"                    report and exit 1
@@ -96,6 +97,12 @@ no_sanitizer_reports() {
     head -300 "$WORK/daemon.log" >&2
     fail "the daemon's sanitizer reported $(grep -Ec "$pattern" "$WORK/daemon.log") problems (above)"
   fi
+}
+
+# A sha256 of the path, type, size, mode, link count and owner of every
+# name under $1 (not the bytes: cheap on large sparse trees).
+tree_listing() {
+  (cd "$1" && find . -printf '%p %y %s %m %n %U\n' | sort | sha256sum)
 }
 
 # A sha256 of every file and symlink under $1, with paths relative to it.

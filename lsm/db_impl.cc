@@ -378,7 +378,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       sync_micros = env_->NowMicros() - t0;
       sync_failed = !s.ok();
     }
-    if (s.ok() && count > 0) s = WriteBatchInternal::InsertInto(*group, mem);
+    if (s.ok() && count > 0) s = WriteBatchInternal::InsertBuiltInto(*group, mem);
     lock.lock();
 
     if (count > 0) {

@@ -11,22 +11,6 @@ namespace iron::lsm {
 
 namespace {
 
-// `key` with bytes outside printable ASCII as \xNN, for messages.
-std::string EscapeKey(std::string_view key) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : key) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 // Walks the data blocks of a table named by its index block.
 class TableIterator final : public Iterator {
  public:
@@ -161,7 +145,7 @@ Status Table::VerifyBlocks(std::vector<std::string>* problems) const {
     }
     if (!s.ok()) {
       problems->push_back(s.ToString() + " (the block's keys end at user key " +
-                          EscapeKey(ExtractUserKey(index.key())) + ")");
+                          EscapeBytes(ExtractUserKey(index.key())) + ")");
     }
   }
   return index.status();

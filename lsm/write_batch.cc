@@ -139,6 +139,10 @@ Status WriteBatchInternal::InsertInto(const WriteBatch& b, MemTable* mem) {
   if (b.Count() > 0 && Sequence(b) > kMaxSequenceNumber - (b.Count() - 1)) {
     return Status::Corruption("write batch: sequence numbers beyond the maximum");
   }
+  return InsertBuiltInto(b, mem);
+}
+
+Status WriteBatchInternal::InsertBuiltInto(const WriteBatch& b, MemTable* mem) {
   MemTableInserter inserter(Sequence(b), mem);
   return b.Iterate(&inserter);
 }

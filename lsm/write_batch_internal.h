@@ -27,8 +27,14 @@ class WriteBatchInternal {
   // too short to be a batch.
   static Status SetContents(WriteBatch* b, std::string_view contents);
 
-  // Inserts every update into `mem`, numbered from the batch's sequence.
+  // Inserts every update into `mem`, numbered from the batch's sequence,
+  // or none if the batch (read back from a WAL record) is damaged anywhere
+  // or its sequence numbers would pass the maximum: it decodes it twice.
   static Status InsertInto(const WriteBatch& b, MemTable* mem);
+  // The same for a batch this process built with WriteBatch's methods
+  // (well-formed by construction, numbered from the live sequence): one
+  // pass, for the write path.
+  static Status InsertBuiltInto(const WriteBatch& b, MemTable* mem);
 };
 
 }  // namespace iron::lsm

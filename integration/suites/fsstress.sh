@@ -17,12 +17,11 @@ start=$(date +%s)
   { tail -30 "$WORK/fsstress.log"; fail "fsstress -n $ops -p $procs exited with an error"; }
 echo "figure: fsstress -n $ops -p $procs: $(( $(date +%s) - start )) s, no error"
 # fsstress leaves gigabytes of (mostly sparse) files: compare every name,
-# type, size, mode and link count rather than every byte.
-listing() { (cd "$MNT" && find . -printf '%p %y %s %m %n\n' | sort | sha256sum); }
-before=$(listing)
+# type, size, mode, link count and owner rather than every byte.
+before=$(tree_listing "$MNT")
 unmount
 fsck_clean
 mount_fresh
-[ "$(listing)" = "$before" ] || fail "the tree changed across unmount and mount"
+[ "$(tree_listing "$MNT")" = "$before" ] || fail "the tree changed across unmount and mount"
 unmount
 fsck_clean

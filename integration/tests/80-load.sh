@@ -286,14 +286,13 @@ verify_writers() {  # when
   done
 }
 verify_writers "after the load"
-listing() { (cd "$MNT" && find . -printf '%p %y %s %m %n %U\n' | sort | sha256sum); }
-before=$(listing)
+before=$(tree_listing "$MNT")
 no_sanitizer_reports
 unmount
 no_sanitizer_reports
 fsck_clean
 mount_fresh
-[ "$(listing)" = "$before" ] || fail "the tree changed across unmount and mount"
+[ "$(tree_listing "$MNT")" = "$before" ] || fail "the tree changed across unmount and mount"
 verify_writers "after a remount"
 unmount
 no_sanitizer_reports
