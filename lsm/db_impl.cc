@@ -946,14 +946,20 @@ Status DBImpl::MergeCompactionInputs(const Compaction& c, SequenceNumber smalles
   std::string current_key;
   bool has_current = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
-  uint64_t entries = 0;
+  // Every 64 Ki entries or 8 MiB of input (64 Ki entries of file data are
+  // 256 MiB at 4 KiB a block), look for a close and hand the input pages
+  // already merged back to the page cache: they need not stay in this
+  // process, and a merge of large tables would otherwise map them all.
+  constexpr uint64_t kCheckEntries = 1 << 16, kCheckBytes = 8 << 20;
+  uint64_t entries = 0, bytes = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if ((++entries & 0xFFFF) == 0) {
+    bytes += it->key().size() + it->value().size();
+    if (++entries >= kCheckEntries || bytes >= kCheckBytes) {
+      entries = bytes = 0;
       if (stop_requested_.load(std::memory_order_relaxed)) {
         s = Status::IOError(dir_ + ": compaction interrupted by close");
         break;
       }
-      // Input pages already merged need not stay in this process.
       for (const auto& t : tables) t->DropResident();
     }
     ParsedInternalKey k;

@@ -181,13 +181,29 @@ class PosixMmapLogFile final : public WritableFile {
   }
 
  private:
-  // Preallocates the file up to `end`, rounded up to whole chunks.
+  // Preallocates the file up to `end`, rounded up to whole chunks, and
+  // fills the new space with zeros. fallocate alone leaves unwritten
+  // extents, and then every fdatasync would also commit an extent-tree
+  // change for the pages it writes; written zeros make the first sync of
+  // a chunk allocate all of it, and every later one a plain overwrite.
+  // The zeros are usually overwritten in the page cache before they reach
+  // the disk, so this costs no bandwidth on a stream of unsynced appends.
   Status Reserve(uint64_t end) {
     if (end <= allocated_) return Status::OK();
     end = (end + kChunk - 1) / kChunk * kChunk;
     int err = ::posix_fallocate(fd_, static_cast<off_t>(allocated_),
                                 static_cast<off_t>(end - allocated_));
     if (err != 0) return PosixError(path_, "fallocate", err);
+    static const char kZeros[64 << 10] = {};
+    for (uint64_t at = allocated_; at < end;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof(kZeros), end - at));
+      ssize_t w = ::pwrite(fd_, kZeros, n, static_cast<off_t>(at));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, "write", errno);
+      }
+      at += static_cast<uint64_t>(w);
+    }
     allocated_ = end;
     return Status::OK();
   }
@@ -217,7 +233,7 @@ class PosixMmapLogFile final : public WritableFile {
   uint64_t window_start_ = 0;  // file offset of window_[0]; a multiple of kChunk
   uint64_t window_end_ = 0;
   uint64_t pos_ = 0;           // bytes appended
-  uint64_t allocated_ = kChunk;  // bytes preallocated (the file's size until Close)
+  uint64_t allocated_ = 0;     // bytes preallocated and zeroed (the file's size until Close)
 };
 
 class PosixMappedFile final : public MappedFile {
