@@ -42,7 +42,7 @@ Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino
     lsm::WriteBatch batch;
     IRON_FS_TRY(ResizeLocked(&batch, &t, 0));
     t.Touch(Now(), true);
-    ClearPrivilegeBits(c, &t);
+    DropPrivileges(c, &t, &batch);
     PutInode(&batch, t);
     IRON_FS_TRY(Commit(&batch));
     n = std::move(t);
@@ -176,7 +176,7 @@ Result<size_t> Filesystem::Write(const Caller& c, const OpenFile& file, uint64_t
   lsm::WriteBatch batch;
   IRON_FS_TRY(WriteLocked(&batch, &t, offset, data));
   t.Touch(Now(), true);
-  ClearPrivilegeBits(c, &t);
+  DropPrivileges(c, &t, &batch);
   PutInode(&batch, t);
   IRON_FS_TRY(Commit(&batch));
   n = std::move(t);
@@ -294,7 +294,7 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
   // As ext4 (file_modified): even a fallocate that changes nothing counts
   // as a modification, for the times and the privilege bits.
   t.Touch(Now(), true);
-  ClearPrivilegeBits(c, &t);
+  DropPrivileges(c, &t, &batch);
   PutInode(&batch, t);
   IRON_FS_TRY(Commit(&batch));
   n = std::move(t);
@@ -353,7 +353,7 @@ Result<size_t> Filesystem::CopyFileRange(const Caller& c, const OpenFile& in, ui
   lsm::WriteBatch batch;
   IRON_FS_TRY(WriteLocked(&batch, &t, out_offset, buffer));
   t.Touch(Now(), true);
-  ClearPrivilegeBits(c, &t);
+  DropPrivileges(c, &t, &batch);
   PutInode(&batch, t);
   IRON_FS_TRY(Commit(&batch));
   **d = std::move(t);

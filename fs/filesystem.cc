@@ -316,7 +316,14 @@ Result<struct stat> Filesystem::GetAttr(uint64_t ino) {
   return ToStat(**inode);
 }
 
-void Filesystem::ClearPrivilegeBits(const Caller& c, Inode* inode) {
+void Filesystem::DropCapabilities(const Inode& inode, lsm::WriteBatch* batch) {
+  // Linux drops a file's capabilities on every write, truncate and chown,
+  // whoever makes it (file_remove_privs, cap_inode_killpriv).
+  if (inode.flags & kInodeHasXattrs) batch->Delete(XattrKey(inode.ino, "security.capability"));
+}
+
+void Filesystem::DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch) {
+  DropCapabilities(*inode, batch);
   // What a write or truncate by an unprivileged caller does on Linux
   // (setattr_should_drop_suidgid): setuid goes; setgid goes if the file is
   // group-executable or the caller is not in its group.
@@ -372,7 +379,7 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
       IRON_FS_TRY(ResizeLocked(&batch, &n, *ch.size));
       n.mtime = now;
     }
-    ClearPrivilegeBits(c, &n);
+    DropPrivileges(c, &n, &batch);
   }
   if (ch.mode) {
     uint32_t mode = (n.mode & S_IFMT) | (*ch.mode & 07777);
@@ -385,6 +392,7 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
     bool drop_sgid = (n.mode & S_IXGRP) || (!c.IsRoot() && !c.InGroup(n.gid));
     n.mode &= ~S_ISUID;
     if (drop_sgid) n.mode &= ~S_ISGID;
+    DropCapabilities(n, &batch);
   }
   if (ch.uid) n.uid = *ch.uid;
   if (ch.gid) n.gid = *ch.gid;

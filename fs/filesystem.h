@@ -302,7 +302,11 @@ class Filesystem {
   // Changes the size; a shrink drops the bytes past the new end.
   Result<void> ResizeLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t size);
   Result<uint64_t> CountBlocks(uint64_t ino, uint64_t first, uint64_t end);
-  void ClearPrivilegeBits(const Caller& c, Inode* inode);
+  // What a write, truncate or fallocate by `c` takes away (setuid, setgid,
+  // file capabilities), into `inode` and `batch`.
+  void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch);
+  // Deletes the file capabilities of `inode` in `batch`, if it may have any.
+  void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch);
 
   lsm::DB* const db_;
   const MountOptions options_;

@@ -116,8 +116,10 @@ void Init(void* userdata, fuse_conn_info* conn) {
   }
   // FUSE_CAP_HANDLE_KILLPRIV stays as libfuse sets it (on): the filesystem
   // clears setuid/setgid on chown, truncate and write, with the caller's
-  // credentials. (A write the writeback cache sends later comes from no
-  // one in particular and clears nothing; see README.)
+  // credentials, and file capabilities too (Filesystem::DropPrivileges);
+  // the request loop adds FUSE_HANDLE_KILLPRIV_V2 to say so (init_flags.h).
+  // (A write the writeback cache sends later comes from no one in
+  // particular and clears nothing; see README.)
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
   // O_TRUNC comes in the open, unless there is no open: then the kernel
   // sends it as a truncate.

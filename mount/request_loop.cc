@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "mount/init_flags.h"
+
 namespace iron::mount {
 namespace {
 
@@ -19,6 +21,8 @@ using namespace std::chrono_literals;
 // The loop this thread serves, and whether its handler has handed off.
 thread_local RequestLoop* current_loop = nullptr;
 thread_local bool handed_off = false;
+// Whether the request being served waited for the disk (it called HandOff).
+thread_local bool waited = false;
 
 // Sent to the leader at the end, only to interrupt its read of /dev/fuse.
 constexpr int kWakeSignal = SIGUSR2;
@@ -92,6 +96,7 @@ void RequestLoop::NoteCaller(const fuse_buf& buffer) {
 }
 
 void RequestLoop::HandOff() {
+  waited = true;
   RequestLoop* loop = current_loop;
   if (loop == nullptr || handed_off) return;
   auto changed = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
@@ -162,10 +167,20 @@ int RequestLoop::Lead(fuse_buf* buffer) {
     if (n == -EINTR) continue;
     if (n <= 0) return n;  // 0: unmounted or told to exit
     NoteCaller(*buffer);
+    waited = false;
     if (every_request_waits_) HandOff();
-    fuse_session_process_buf(session_, buffer);
+    if (IsInitRequest(*buffer)) {
+      if (int err = ProcessInit(session_, *buffer); err < 0) return err;
+    } else {
+      fuse_session_process_buf(session_, buffer);
+    }
     if (handed_off) return 1;
-    last = std::chrono::steady_clock::now();
+    // After a request that waited for the disk, no spinning: its caller
+    // slept meanwhile, and a CPU kept busy here makes the scheduler wake
+    // it on the other, idle one (an inter-processor interrupt, slow on a
+    // virtual machine) instead of here. Measured on 2 vCPUs, write+fsync
+    // of 4 KiB: p50 200 us with spin_us=0, 350 us with spin_us=200.
+    last = std::chrono::steady_clock::now() - (waited ? spin_ : std::chrono::microseconds(0));
   }
   return 0;
 }

@@ -21,7 +21,9 @@
 // usually sends its next request within microseconds; found by a thread
 // that is awake, it is served without the wake-up of a sleeping thread,
 // which on a virtual machine costs as much as the rest of the round trip.
-// The price is at most `spin` of one CPU after the last request.
+// The price is at most `spin` of one CPU after the last request. No spin
+// follows a request that waited for the disk: its caller slept, and is
+// woken sooner on the CPU this thread leaves free.
 //
 // Run() returns when the kernel ends the session (unmount) or when
 // fuse_session_exit() is called, e.g. by libfuse's signal handlers.

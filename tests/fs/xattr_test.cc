@@ -32,6 +32,40 @@ TEST_F(XattrTest, SetGetListRemove) {
   EXPECT_EQ(CheckFilesystem(db_.get()).xattrs, 0u);
 }
 
+// The kernel leaves this to the filesystem (FUSE_HANDLE_KILLPRIV_V2), and
+// after a file's first write no longer asks whether it has capabilities.
+TEST_F(XattrTest, WriteTruncateAndChownDropFileCapabilities) {
+  const std::string caps("\x01\x00\x00\x02\x00\x04", 6);  // opaque bytes here
+  uint64_t f = WriteFile(kRootIno, "f", "abc", 0666, Root());
+  auto set_caps = [&] {
+    ASSERT_TRUE(fs_->SetXattr(Root(), f, "security.capability", caps, 0).ok());
+    ASSERT_TRUE(fs_->SetXattr(Root(), f, "user.kept", "k", 0).ok());
+  };
+  auto file = fs_->Open(Root(), f, O_WRONLY);
+  ASSERT_TRUE(file.ok());
+
+  set_caps();
+  ASSERT_TRUE(fs_->Write(Root(), **file, 0, "x").ok());  // even root's write
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "security.capability", 0).error(), ENODATA);
+  EXPECT_EQ(*fs_->GetXattr(Root(), f, "user.kept", 0), "k");
+
+  set_caps();
+  ASSERT_TRUE(fs_->SetAttr(Root(), f, {.size = 1}, file->get()).ok());
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "security.capability", 0).error(), ENODATA);
+
+  set_caps();
+  ASSERT_TRUE(fs_->SetAttr(Root(), f, {.uid = 1000}).ok());
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "security.capability", 0).error(), ENODATA);
+
+  set_caps();
+  ASSERT_TRUE(fs_->SetAttr(Root(), f, {.mode = 0755}).ok());  // a chmod keeps them
+  EXPECT_EQ(*fs_->GetXattr(Root(), f, "security.capability", 0), caps);
+  fs_->Release(std::move(*file));
+  Remount();
+  EXPECT_EQ(*fs_->GetXattr(Root(), f, "security.capability", 0), caps);
+  EXPECT_EQ(*fs_->GetXattr(Root(), f, "user.kept", 0), "k");
+}
+
 TEST_F(XattrTest, LimitsAndUnknownNamespaces) {
   uint64_t f = WriteFile(kRootIno, "f", "");
   EXPECT_EQ(fs_->SetXattr(Root(), f, "user.big", std::string(kMaxXattrValue + 1, 'v'), 0).error(), E2BIG);
