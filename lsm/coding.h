@@ -44,9 +44,6 @@ inline uint64_t DecodeFixed64(const char* p) {
 
 // Appends `v` as a varint (1-5 bytes for 32 bits, 1-10 for 64).
 void PutVarint32(std::string* dst, uint32_t v);
-
-// `bytes` for a message: printable ASCII as is, every other byte as \xNN.
-std::string EscapeBytes(std::string_view bytes);
 void PutVarint64(std::string* dst, uint64_t v);
 // Writes a varint at `dst` and returns one past its last byte.
 char* EncodeVarint32(char* dst, uint32_t v);
@@ -75,6 +72,9 @@ bool GetFixed64(std::string_view* input, uint64_t* v);
 // A length-prefixed byte string: varint32 length, then the bytes.
 void PutLengthPrefixed(std::string* dst, std::string_view value);
 bool GetLengthPrefixed(std::string_view* input, std::string_view* value);
+
+// `bytes` for a message: printable ASCII as is, every other byte as \xNN.
+std::string EscapeBytes(std::string_view bytes);
 
 // Big-endian, so that byte order equals numeric order inside keys.
 inline void PutBigEndian64(std::string* dst, uint64_t v) {

@@ -7,7 +7,6 @@
 
 #include <linux/fuse.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -59,14 +58,12 @@ bool IsInitRequest(const fuse_buf& buffer) {
 }
 
 int ProcessInit(fuse_session* session, const fuse_buf& buffer) {
-  constexpr size_t kFlagsEnd = offsetof(fuse_init_in, flags) + sizeof(uint32_t);
-  const char* request = static_cast<const char*>(buffer.mem);
+  constexpr size_t kInFlags = sizeof(fuse_in_header) + offsetof(fuse_init_in, flags);
+  constexpr size_t kOutFlags = sizeof(fuse_out_header) + offsetof(fuse_init_out, flags);
   uint32_t offered = 0;
-  if (buffer.size >= sizeof(fuse_in_header) + kFlagsEnd) {
-    fuse_init_in in;
-    std::memcpy(&in, request + sizeof(fuse_in_header),
-                std::min(sizeof(in), buffer.size - sizeof(fuse_in_header)));
-    offered = in.flags & kAddedFlags;
+  if (buffer.size >= kInFlags + sizeof(uint32_t)) {
+    std::memcpy(&offered, static_cast<const char*>(buffer.mem) + kInFlags, sizeof(offered));
+    offered &= kAddedFlags;
   }
   if (offered == 0) {
     fuse_session_process_buf(session, &buffer);
@@ -79,16 +76,16 @@ int ProcessInit(fuse_session* session, const fuse_buf& buffer) {
     Log(LOG_ERR, "cannot answer the kernel's FUSE_INIT: %s", std::strerror(static_cast<int>(-n)));
     return static_cast<int>(n);
   }
-  fuse_out_header header;
-  if (static_cast<size_t>(n) >= sizeof(header)) std::memcpy(&header, reply, sizeof(header));
-  constexpr size_t kOutFlags = sizeof(fuse_out_header) + offsetof(fuse_init_out, flags);
-  if (static_cast<size_t>(n) >= kOutFlags + sizeof(uint32_t) && header.error == 0 &&
-      header.len == static_cast<uint32_t>(n)) {
-    uint32_t flags;
-    std::memcpy(&flags, reply + kOutFlags, sizeof(flags));
-    flags |= offered;
-    std::memcpy(reply + kOutFlags, &flags, sizeof(flags));
-  }  // else a refusal (an unknown protocol version, say): sent as libfuse wrote it
+  if (static_cast<size_t>(n) >= kOutFlags + sizeof(uint32_t)) {
+    fuse_out_header header;
+    std::memcpy(&header, reply, sizeof(header));
+    if (header.error == 0 && header.len == static_cast<uint32_t>(n)) {
+      uint32_t flags;
+      std::memcpy(&flags, reply + kOutFlags, sizeof(flags));
+      flags |= offered;
+      std::memcpy(reply + kOutFlags, &flags, sizeof(flags));
+    }  // else a refusal (an unknown protocol version, say): sent as libfuse wrote it
+  }
   int fd = fuse_session_fd(session);
   ssize_t w;
   do {
