@@ -209,6 +209,7 @@ void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
   Node* to = Get(newparent);
   if (from == nullptr || to == nullptr) return (void)fuse_reply_err(req, ENOENT);
   if (flags != 0) return (void)fuse_reply_err(req, EINVAL);
+  if (from == to && std::strcmp(name, newname) == 0) return (void)fuse_reply_err(req, 0);
   auto it = from->entries.find(name);
   if (it == from->entries.end()) return (void)fuse_reply_err(req, ENOENT);
   fuse_ino_t ino = it->second;
