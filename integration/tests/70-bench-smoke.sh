@@ -11,3 +11,8 @@ fi
 echo "$out" | grep -q "^small_create " || fail "no metadata rows in the table"
 echo "$out" | grep -q "^space_after_rm_vs_before " || fail "no space row in the table"
 echo "$out" | grep -q "IronFS (default options) against each target" || fail "no comparison table"
+# The FUSE floor mounted and served the metadata and small-file workloads.
+for metric in small_create tar_x rm_rf; do
+  awk -F'\t' -v m="$metric" '$1 == m && $2 == "floor" { found = 1 } END { exit !found }' \
+    "$WORK/bench/results.tsv" || fail "no $metric figure for the floor"
+done
