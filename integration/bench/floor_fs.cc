@@ -34,7 +34,6 @@
 #include <deque>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "mount/init_flags.h"
@@ -43,13 +42,16 @@ namespace {
 
 constexpr double kTimeout = 60;
 
+struct Entry {
+  fuse_ino_t ino;
+  uint64_t cookie;  // its place in a readdir; never reused in its directory
+};
+
 struct Node {
   struct stat st {};
-  std::string target;                         // a symlink's
-  std::string data;                           // a regular file's
-  std::map<std::string, fuse_ino_t> entries;  // a directory's, by name
-  std::map<uint64_t, std::string> order;      // the same, by readdir cookie
-  std::unordered_map<std::string, uint64_t> cookie;
+  std::string data;                      // a regular file's, or a symlink's target
+  std::map<std::string, Entry> entries;  // a directory's, by name
+  std::map<uint64_t, std::string> order; // the same names, by cookie
   uint64_t next_cookie = 1;
 };
 
@@ -76,16 +78,15 @@ void DropSetId(Node& n) {
 }
 
 void AddEntry(Node& dir, const std::string& name, fuse_ino_t ino) {
-  dir.entries[name] = ino;
-  dir.order[dir.next_cookie] = name;
-  dir.cookie[name] = dir.next_cookie++;
+  dir.entries[name] = Entry{ino, dir.next_cookie};
+  dir.order[dir.next_cookie++] = name;
   Touch(dir);
 }
 
 void RemoveEntry(Node& dir, const std::string& name) {
-  dir.order.erase(dir.cookie[name]);
-  dir.cookie.erase(name);
-  dir.entries.erase(name);
+  auto it = dir.entries.find(name);
+  dir.order.erase(it->second.cookie);
+  dir.entries.erase(it);
   Touch(dir);
 }
 
@@ -114,8 +115,8 @@ void Make(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, cons
   n.st.st_blksize = 4096;
   n.st.st_atim = n.st.st_mtim = n.st.st_ctim = Now();
   if (target != nullptr) {
-    n.target = target;
-    n.st.st_size = static_cast<off_t>(n.target.size());
+    n.data = target;
+    n.st.st_size = static_cast<off_t>(n.data.size());
   }
   if (S_ISDIR(mode)) dir->st.st_nlink++;
   AddEntry(*dir, name, ino);
@@ -127,7 +128,7 @@ void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   if (dir == nullptr) return (void)fuse_reply_err(req, ENOENT);
   auto it = dir->entries.find(name);
   if (it == dir->entries.end()) return (void)fuse_reply_err(req, ENOENT);
-  ReplyEntry(req, it->second);
+  ReplyEntry(req, it->second.ino);
 }
 
 void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
@@ -158,7 +159,7 @@ void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse
 void ReadLink(fuse_req_t req, fuse_ino_t ino) {
   Node* n = Get(ino);
   if (n == nullptr || !S_ISLNK(n->st.st_mode)) return (void)fuse_reply_err(req, EINVAL);
-  fuse_reply_readlink(req, n->target.c_str());
+  fuse_reply_readlink(req, n->data.c_str());
 }
 
 void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
@@ -187,7 +188,7 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name) {
 int Drop(Node& dir, const std::string& name) {
   auto it = dir.entries.find(name);
   if (it == dir.entries.end()) return ENOENT;
-  Node& n = nodes[it->second];
+  Node& n = nodes[it->second.ino];
   if (S_ISDIR(n.st.st_mode)) {
     if (!n.entries.empty()) return ENOTEMPTY;
     n.st.st_nlink = 0;
@@ -214,7 +215,7 @@ void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
   if (from == to && std::strcmp(name, newname) == 0) return (void)fuse_reply_err(req, 0);
   auto it = from->entries.find(name);
   if (it == from->entries.end()) return (void)fuse_reply_err(req, ENOENT);
-  fuse_ino_t ino = it->second;
+  fuse_ino_t ino = it->second.ino;
   if (to->entries.count(newname)) {
     if (int err = Drop(*to, newname)) return (void)fuse_reply_err(req, err);
   }
@@ -259,7 +260,7 @@ void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
   std::vector<char> buf(size);
   size_t used = 0;
   for (auto it = dir->order.upper_bound(static_cast<uint64_t>(off)); it != dir->order.end(); ++it) {
-    fuse_ino_t child = dir->entries[it->second];
+    fuse_ino_t child = dir->entries[it->second].ino;
     size_t n;
     if (plus) {
       fuse_entry_param e{};
