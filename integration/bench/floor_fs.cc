@@ -10,18 +10,16 @@
 // the kernel checks permissions (default_permissions) and opens files itself
 // (OPEN answered ENOSYS; files made with MKNOD), no FLUSH, READDIRPLUS,
 // names and attributes cached 60 s, missing names not cached, 1 MiB writes,
-// FUSE_HANDLE_KILLPRIV_V2 (through the daemon's mount/init_flags.h: it drops
-// setuid and setgid itself, and keeps no capabilities to drop), and the loop
-// spins 200 us for the next request before it sleeps.
+// FUSE_HANDLE_KILLPRIV_V2 (it drops setuid and setgid itself, and keeps no
+// capabilities to drop). Requests are served by the daemon's own
+// RequestLoop, which negotiates that flag, with IronFS's default spin.
 //
-// Single-threaded; it runs in the foreground until unmounted, and errors
+// One request thread; it runs in the foreground until unmounted, and errors
 // are the errno a real filesystem would give (ENOENT, EEXIST, ENOTEMPTY...).
 // Nothing is ever freed (FORGET is ignored; a removed file keeps its data
 // for whoever still has it open): it lives for one benchmark run.
 #define FUSE_USE_VERSION 312
-#include <fcntl.h>
 #include <fuse_lowlevel.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -36,7 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "mount/init_flags.h"
+#include "mount/options.h"
+#include "mount/request_loop.h"
 
 namespace {
 
@@ -313,40 +312,6 @@ void Init(void*, fuse_conn_info* conn) {
   conn->max_write = 1 << 20;
 }
 
-// Serves requests until unmounted, spinning 200 us for the next one
-// before sleeping, as IronFS's request loop does.
-int Serve(fuse_session* se) {
-  int fd = fuse_session_fd(se);
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  fuse_buf buf{};
-  auto last = std::chrono::steady_clock::now();
-  int result = 0;
-  while (!fuse_session_exited(se)) {
-    int n = fuse_session_receive_buf(se, &buf);
-    if (n == -EAGAIN) {
-      if (std::chrono::steady_clock::now() - last > std::chrono::microseconds(200)) {
-        pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
-        poll(&p, 1, -1);
-        last = std::chrono::steady_clock::now();
-      }
-      continue;
-    }
-    if (n == -EINTR) continue;
-    if (n <= 0) {
-      result = n;
-      break;
-    }
-    if (iron::mount::IsInitRequest(buf)) {
-      if ((result = iron::mount::ProcessInit(se, buf)) < 0) break;
-    } else {
-      fuse_session_process_buf(se, &buf);
-    }
-    last = std::chrono::steady_clock::now();
-  }
-  free(buf.mem);
-  return result;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -392,7 +357,11 @@ int main(int argc, char** argv) {
     fprintf(stderr, "floor_fs: cannot mount on %s\n", argv[1]);
     return 1;
   }
-  int err = Serve(se);
+  // IronFS's own loop, with its default spin, one thread (no handler here
+  // ever waits).
+  iron::mount::RequestLoop loop(se, 1, std::chrono::microseconds(iron::mount::MountConfig{}.spin_us),
+                                /*every_request_waits=*/false);
+  int err = loop.Run();
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
