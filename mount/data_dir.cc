@@ -40,8 +40,8 @@ bool OpenEngine(const std::string& data_dir, const EngineAccess& access,
   options.create_if_missing = false;
   options.read_only = access.read_only;
   options.wal_recovery = access.wal_recovery;
-  // A read-only open writes no LOG; its problems are printed instead.
-  options.info_log = NewEngineLog(data_dir, /*read_only=*/true);
+  // Problems are printed; a read-only open writes no LOG.
+  options.info_log = NewEngineLog(data_dir, access.read_only);
   lsm::Status s = lsm::DB::Open(options, data_dir, db);
   if (!s.ok()) {
     *error = EngineError(data_dir, s);
