@@ -290,6 +290,42 @@ TEST_F(NamespaceTest, OrphansOfACrashAreReclaimedAtMount) {
   EXPECT_EQ(report.blocks, 0u);
 }
 
+// -o ro: the mount writes nothing, so an orphan of a crash stays for the
+// next writable mount, and every change answers EROFS.
+TEST_F(NamespaceTest, ReadOnlyMountReclaimsNothingAndRefusesChanges) {
+  uint64_t kept = WriteFile(kRootIno, "kept", "kept data");
+  auto created = fs_->Create(Root(), kRootIno, "f", 0644, O_CREAT | O_RDWR);
+  ASSERT_TRUE(created.ok());
+  uint64_t ino = created->first.ino;
+  ASSERT_TRUE(fs_->Unlink(Root(), kRootIno, "f").ok());
+  std::unique_ptr<OpenFile> never_released = std::move(created->second);
+  fs_.reset();
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+
+  lsm::Options ro = EngineOptions();
+  ro.read_only = true;
+  ASSERT_TRUE(lsm::DB::Open(ro, dir_.path(), &db_).ok());
+  MountOptions mo;
+  mo.read_only = true;
+  auto fs = Filesystem::Mount(db_.get(), mo);
+  ASSERT_TRUE(fs.ok()) << "errno " << fs.error();
+  fs_ = std::move(*fs);
+  EXPECT_EQ(fs_->GetStats().orphans_reclaimed_at_mount, 0u);
+  EXPECT_EQ(ReadWholeFile(*fs_, kept), "kept data");
+  EXPECT_EQ(fs_->MakeDir(Root(), kRootIno, "d", 0755).error(), EROFS);
+  EXPECT_EQ(fs_->Unlink(Root(), kRootIno, "kept").error(), EROFS);
+  fs_.reset();
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
+  EXPECT_EQ(CheckFilesystem(db_.get()).orphans, 1u);  // still there
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  Mount();
+  EXPECT_EQ(fs_->GetAttr(ino).error(), ENOENT);  // reclaimed by the writable mount
+}
+
 TEST_F(NamespaceTest, InodeNumbersAreNeverReused) {
   uint64_t first = WriteFile(kRootIno, "a", "");
   ASSERT_TRUE(fs_->Unlink(Root(), kRootIno, "a").ok());
