@@ -344,13 +344,17 @@ class Checker {
   // ---- damaged blocks, in the filesystem's terms
 
   // The known inodes numbered in [lo, hi], in order, plus lo and hi.
-  std::vector<uint64_t> InodesBetween(uint64_t lo, uint64_t hi) const {
-    std::set<uint64_t> out{lo, hi};
-    for (const auto& [ino, s] : inodes_) {
-      if (ino >= lo && ino <= hi) out.insert(ino);
+  std::vector<uint64_t> InodesBetween(uint64_t lo, uint64_t hi) {
+    if (known_sorted_.empty()) {
+      // Once, when the first damaged block is described.
+      for (const auto& [ino, s] : inodes_) known_sorted_.push_back(ino);
+      known_sorted_.insert(known_sorted_.end(), missing_named_.begin(), missing_named_.end());
+      std::sort(known_sorted_.begin(), known_sorted_.end());
     }
-    for (uint64_t ino : missing_named_) {
-      if (ino >= lo && ino <= hi) out.insert(ino);
+    std::set<uint64_t> out{lo, hi};
+    for (auto it = std::lower_bound(known_sorted_.begin(), known_sorted_.end(), lo);
+         it != known_sorted_.end() && *it <= hi; ++it) {
+      out.insert(*it);
     }
     return {out.begin(), out.end()};
   }
@@ -509,6 +513,7 @@ class Checker {
   uint64_t stray_keys_ = 0;
   std::vector<lsm::DamagedBlock> damaged_;  // as the scans met them
   std::vector<DamageLine> damage_lines_;
+  std::vector<uint64_t> known_sorted_;  // inodes_ and missing_named_, sorted
   std::vector<Finding> findings_;
   std::unordered_set<uint64_t> wanted_;  // inodes the report names
   PathNames names_;

@@ -3,6 +3,8 @@
 // and leaves a filesystem the checker calls clean.
 #include "fs/repair.h"
 
+#include <filesystem>
+
 #include "fs/checker.h"
 #include "fs/key_schema.h"
 #include "tests/fs/fs_fixture.h"
@@ -156,6 +158,46 @@ TEST_F(RepairTest, RecreatedSuperblockKeepsTheBlockSizeOfTheData) {
   Delete(SuperblockKey());
   RepairExpecting({"superblock missing: recreated with block size 1024"});
   EXPECT_TRUE(ReadAll(ino) == data) << "the file's bytes changed";
+}
+
+// After a table block of inode records is lost, the repair removes the
+// entries naming them, by path, and what is left is consistent: the only
+// problem the checker still has is the damaged block itself (the engine's
+// salvage rewrites the table).
+TEST_F(RepairTest, InodeRecordsLostWithADamagedBlock) {
+  Remount();
+  for (int i = 0; i < 400; ++i) WriteFile(dir_ino_, "f" + std::to_string(i), "");
+  ASSERT_TRUE(db_->Flush().ok());
+  Unmount();
+  std::string table;
+  uintmax_t largest = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    if (e.path().extension() == ".sst" && e.file_size() > largest) {
+      largest = e.file_size();
+      table = e.path().string();
+    }
+  }
+  std::string data = lsm::test::ReadFileOrDie(table);
+  data[data.size() / 3] ^= 0x40;
+  lsm::test::WriteFileOrDie(table, data);
+  ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
+
+  RepairReport report = RepairFilesystem(db_.get());
+  ASSERT_TRUE(report.status.ok()) << report.ToString();
+  EXPECT_EQ(report.damaged_blocks, 1u);
+  size_t removed = 0;
+  for (const std::string& c : report.changes) {
+    if (c.find("removed entry /dir/f") == 0 && c.find("it named missing inode") != std::string::npos) {
+      ++removed;
+    }
+  }
+  EXPECT_GT(removed, 0u) << report.ToString();
+  CheckReport after = CheckFilesystem(db_.get());
+  EXPECT_EQ(after.damaged_blocks, 1u);
+  for (const std::string& p : after.problems) {
+    EXPECT_NE(p.find("unreadable (table "), std::string::npos) << p;
+  }
+  EXPECT_TRUE(RepairFilesystem(db_.get()).changes.empty());
 }
 
 TEST_F(RepairTest, CleanFilesystemIsLeftAlone) {
