@@ -1105,6 +1105,11 @@ Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
 // ------------------------------------------------------------------ Files
 
 void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
+  // Waits rather than leaving the work to the scan under way: that scan's
+  // view of the live files may predate what made this caller's files
+  // obsolete, and a caller (CompactRange, say) may count on them being gone.
+  obsolete_cv_.wait(lock, [&] { return !removing_obsolete_; });
+  removing_obsolete_ = true;
   std::set<uint64_t> live = pending_outputs_;
   versions_->AddLiveFiles(&live);
   const uint64_t log_number = versions_->log_number();
@@ -1145,6 +1150,8 @@ void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
     }
   }
   lock.lock();
+  removing_obsolete_ = false;
+  obsolete_cv_.notify_all();
 }
 
 // ------------------------------------------------------------------ Stats, Close

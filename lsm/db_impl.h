@@ -185,6 +185,11 @@ class DBImpl final : public DB {
 
   std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mu_);
+  // RemoveObsoleteFiles scans the directory without the mutex; two scans at
+  // once (the flush and the compaction thread) would find the same obsolete
+  // file and both unlink it. One runs at a time; the other waits its turn.
+  bool removing_obsolete_ GUARDED_BY(mu_) = false;
+  std::condition_variable obsolete_cv_;  // removing_obsolete_ went false
 
   Status permanent_error_ GUARDED_BY(mu_);  // makes the DB read-only
   Status flush_error_ GUARDED_BY(mu_);       // last flush failure, cleared on success

@@ -18,6 +18,7 @@
 // MappedFile, whose bytes are immutable and may be read by any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,16 +62,29 @@ class WritableFile {
 };
 
 // A whole file mapped read-only into memory (SSTables). The bytes stay valid
-// until the object is destroyed.
+// until the object is destroyed; but a file that shrinks under the mapping,
+// or a disk that fails to read a page of it, takes pages away.
 class MappedFile {
  public:
   virtual ~MappedFile() = default;
   virtual const char* data() const = 0;
   virtual size_t size() const = 0;
+  // True once a page of the mapping could not be read (the file shrank, or
+  // the disk failed). The POSIX Env's mappings then read as zeros where the
+  // page was lost instead of killing the process (guarded_mapping.h); a
+  // reader checks this after reading and discards what it read if set.
+  bool damaged() const {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    return damaged_flag_ != nullptr && damaged_flag_->load(std::memory_order_acquire);
+  }
   // Hints that [offset, offset+n) is not needed soon: its pages leave this
   // process's resident set (they stay in the page cache). Reading them again
   // is correct, merely a minor fault.
   virtual void DropResident(size_t offset, size_t n) = 0;
+
+ protected:
+  // Set by an implementation whose lost pages do not kill the process.
+  const std::atomic<bool>* damaged_flag_ = nullptr;
 };
 
 // An exclusive advisory lock on a file, released when destroyed.

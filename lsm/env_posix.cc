@@ -14,8 +14,10 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <optional>
 
 #include "lsm/env.h"
+#include "lsm/guarded_mapping.h"
 
 namespace iron::lsm {
 
@@ -279,10 +281,18 @@ class PosixMmapLogFile final : public WritableFile {
   uint64_t allocated_ = 0;     // bytes preallocated and zeroed (the file's size until Close)
 };
 
+// A lost page (the file shrank, or the disk failed) reads as zeros and
+// marks the file damaged, rather than killing the process with SIGBUS.
 class PosixMappedFile final : public MappedFile {
  public:
-  PosixMappedFile(const char* base, size_t size) : base_(base), size_(size) {}
+  PosixMappedFile(const char* base, size_t size) : base_(base), size_(size) {
+    if (base_ != nullptr) {
+      guard_.emplace(base_, size_);
+      damaged_flag_ = guard_->damaged_flag();
+    }
+  }
   ~PosixMappedFile() override {
+    guard_.reset();  // before the range can be mapped again, for something else
     if (base_ != nullptr) ::munmap(const_cast<char*>(base_), size_);
   }
   const char* data() const override { return base_; }
@@ -301,6 +311,7 @@ class PosixMappedFile final : public MappedFile {
  private:
   const char* const base_;
   const size_t size_;
+  std::optional<GuardedMapping> guard_;
 };
 
 class PosixFileLock final : public FileLock {

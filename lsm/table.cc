@@ -24,7 +24,8 @@ class TableIterator final : public Iterator {
         skipped_(skipped),
         smallest_user_key_(smallest_user_key) {}
 
-  bool Valid() const override { return data_ && data_->Valid(); }
+  // A lost page ends the walk; status() then says why.
+  bool Valid() const override { return data_ && data_->Valid() && !table_->damaged(); }
   void SeekToFirst() override {
     index_.SeekToFirst();
     LoadBlock();
@@ -44,6 +45,7 @@ class TableIterator final : public Iterator {
   std::string_view key() const override { return data_->key(); }
   std::string_view value() const override { return data_->value(); }
   Status status() const override {
+    if (table_->damaged()) return table_->DamagedError();
     if (!index_.status().ok()) return index_.status();
     if (!status_.ok()) return status_;
     return data_ ? data_->status() : Status::OK();
@@ -168,8 +170,15 @@ Status Table::Open(const Options& options, std::string file_name,
     t->range_tombstones_ = std::make_shared<FragmentedRangeTombstones>(std::move(tombstones));
   }
   (void)options;
+  if (t->damaged()) return t->DamagedError();
   *table = std::move(t);
   return Status::OK();
+}
+
+Status Table::DamagedError() const {
+  return Status::Corruption(file_name_ +
+                            ": part of the table could not be read (the file shrank or the "
+                            "disk failed under the engine); every read of it fails from now on");
 }
 
 Status Table::VerifyBlocks(std::vector<std::string>* problems) const {
@@ -193,6 +202,7 @@ Status Table::VerifyBlocks(std::vector<std::string>* problems) const {
                           EscapeBytes(ExtractUserKey(index.key())) + ")");
     }
   }
+  if (damaged()) return DamagedError();  // the index itself may have read as zeros
   return index.status();
 }
 
@@ -202,6 +212,19 @@ Status Table::Get(std::string_view lookup_ikey, TableGetResult* result) const {
 
 Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
                   TableGetResult* result) const {
+  if (damaged()) return DamagedError();
+  Status s = GetFromMapping(lookup_ikey, user_key_hash, result);
+  // A page lost during the lookup read as zeros: the filter, the index and
+  // the value read since cannot be trusted.
+  if (damaged()) {
+    *result = TableGetResult();
+    return DamagedError();
+  }
+  return s;
+}
+
+Status Table::GetFromMapping(std::string_view lookup_ikey, uint64_t user_key_hash,
+                             TableGetResult* result) const {
   *result = TableGetResult();
   std::string_view user_key = ExtractUserKey(lookup_ikey);
   if (!filter_.empty()) {

@@ -5,6 +5,12 @@
 // demand and their checksums verified on every read. A damaged block fails
 // the read that touches it with a Corruption naming the file and offset.
 //
+// A page of the mapping lost while the table is open (the file shrank
+// under the engine, or the disk failed to read it) marks the whole table
+// damaged (MappedFile::damaged): every read of it from then on, and any
+// read that was under way when the page went, fails with a Corruption
+// naming the file, and the process goes on serving the other tables.
+//
 // Thread safety: immutable after Open; any number of threads may Get and
 // iterate at once. Iterators keep the table alive (shared ownership).
 #pragma once
@@ -68,13 +74,21 @@ class Table : public std::enable_shared_from_this<Table> {
 
   // Reads and verifies the data block at `handle`.
   Status ReadDataBlock(const BlockHandle& handle, std::string_view* contents) const {
-    return ReadBlock(file_->data(), file_->size(), handle, file_name_, contents);
+    Status s = ReadBlock(file_->data(), file_->size(), handle, file_name_, contents);
+    return damaged() ? DamagedError() : s;
   }
+  // True once a page of the file was lost; what was read from it since may
+  // be zeros, and must be thrown away.
+  bool damaged() const { return file_->damaged(); }
+  Status DamagedError() const;
   std::string_view index_contents() const { return index_; }
 
  private:
   Table(std::string file_name, std::unique_ptr<MappedFile> file)
       : file_name_(std::move(file_name)), file_(std::move(file)) {}
+
+  Status GetFromMapping(std::string_view lookup_ikey, uint64_t user_key_hash,
+                        TableGetResult* result) const;
 
   const std::string file_name_;
   const std::unique_ptr<MappedFile> file_;
