@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "mount/engine_log.h"
+#include "mount/log.h"
+#include "mount/mountinfo.h"
 
 namespace iron::mount {
 namespace {
@@ -20,6 +24,40 @@ std::string EngineError(const std::string& dir, const lsm::Status& s) {
            "' for a full report; restore the directory from a backup if it cannot be opened.";
   }
   return "cannot open " + dir + ": " + s.ToString();
+}
+
+// Whether an ironfs of `dir` is mounted (its source, the fsname, is
+// DATA_DIR unless the user named it otherwise).
+bool Mounted(const std::string& dir) {
+  for (const MountEntry& m : ReadMountinfo()) {
+    if (m.fstype.starts_with("fuse") && m.source == dir) return true;
+  }
+  return false;
+}
+
+// How long a mount waits for a LOCK held by a process that serves no
+// mount of the directory: a daemon still closing its engine after an
+// unmount (seconds), or an offline fsck or compact.
+constexpr auto kLockWait = std::chrono::seconds(30);
+
+// Opens the engine of a mount, waiting (bounded, saying so) while the LOCK
+// is held by a process that serves no mount of `dir`.
+lsm::Status OpenForMount(const lsm::Options& options, const std::string& dir,
+                         std::unique_ptr<lsm::DB>* db) {
+  auto deadline = std::chrono::steady_clock::now() + kLockWait;
+  bool said = false;
+  for (;;) {
+    lsm::Status s = lsm::DB::Open(options, dir, db);
+    if (!s.IsBusy() || Mounted(dir) || std::chrono::steady_clock::now() >= deadline) return s;
+    if (!said) {
+      Log(LOG_NOTICE,
+          "%s/LOCK is held, but %s is not mounted: waiting up to %d s for the process holding "
+          "it (an ironfs finishing an unmount, or ironfs fsck or compact) to finish",
+          dir.c_str(), dir.c_str(), static_cast<int>(kLockWait.count()));
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace
@@ -84,7 +122,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
   lsm::Options options = fs::EngineOptions();
   options.write_buffer_size = config.memtable_bytes;
   options.info_log = NewEngineLog(dir);
-  lsm::Status s = lsm::DB::Open(options, dir, &out->db);
+  lsm::Status s = OpenForMount(options, dir, &out->db);
   if (!s.ok()) {
     *error = EngineError(dir, s);
     return false;

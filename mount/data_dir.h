@@ -19,8 +19,10 @@ struct OpenedFilesystem {
 };
 
 // Opens the filesystem of config.data_dir, creating (mode 0700) and
-// formatting a missing or empty one unless config.read_only. On failure
-// returns false with `error` naming the problem and what to do.
+// formatting a missing or empty one unless config.read_only. A LOCK held
+// by a process that serves no mount of the directory (a daemon finishing
+// its unmount) is waited for, up to 30 s, with a message saying so. On
+// failure returns false with `error` naming the problem and what to do.
 bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* error);
 
 // Opens only the engine of an existing data directory (fsck, stats).
