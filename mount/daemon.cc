@@ -2,13 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -146,9 +149,22 @@ class StatsWriter {
   std::thread thread_;
 };
 
+// Closes every descriptor above stderr that the daemon inherited (a
+// shell's fd 7, a launcher's pipes): a daemon that serves other users for
+// days must not hold what its launcher happened to have open. The one
+// exception is a /dev/fd/N mount point, libfuse's way to be given an open
+// /dev/fuse.
+void CloseInheritedDescriptors(const std::string& mountpoint) {
+  int keep = -1;
+  if (mountpoint.starts_with("/dev/fd/")) keep = std::atoi(mountpoint.c_str() + 8);
+  if (keep > 3) close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(std::max(3, keep + 1)), ~0U, 0);
+}
+
 }  // namespace
 
 int RunMount(const MountConfig& config) {
+  CloseInheritedDescriptors(config.mountpoint);
   umask(077);  // the data directory's files are the owner's alone
   if (std::string problem = CheckMountpoint(config.mountpoint); !problem.empty()) {
     std::fprintf(stderr, "ironfs: %s\n", problem.c_str());
@@ -212,6 +228,22 @@ int RunMount(const MountConfig& config) {
   }
   // A read-only mount writes nothing in DATA_DIR, so without syslog its
   // messages are lost once it leaves the terminal.
+  // Mounted: what serves requests keeps no capability it could raise.
+  Unmounter unmounter;
+  std::string problem = unmounter.Start(config.mountpoint);
+  if (problem.empty()) problem = DropMountPrivileges();
+  if (!problem.empty()) {
+    startup.Fail("cannot drop privileges after mounting: " + problem);
+    if (unmounter.started()) {
+      unmounter.Unmount();
+    } else {
+      ScopedSysAdmin admin;
+      fuse_session_unmount(session);
+    }
+    fuse_remove_signal_handlers(session);
+    fuse_session_destroy(session);
+    return 1;
+  }
   startup.Succeed(config.read_only ? "" : config.data_dir + "/" + kDaemonLogName);
   Log(LOG_INFO, "mounted %s on %s", config.data_dir.c_str(), config.mountpoint.c_str());
 
@@ -226,7 +258,15 @@ int RunMount(const MountConfig& config) {
       status = loop.Run();
     }
   }
-  {
+  if (unmounter.started()) {
+    // Unmounted already (fusermount3 -u, umount) if the session's
+    // descriptor reports an error, as libfuse itself checks; else
+    // (SIGTERM, SIGINT) the helper unmounts.
+    pollfd p{.fd = fuse_session_fd(session), .events = 0};
+    if (!(poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) && !unmounter.Unmount()) {
+      Log(LOG_ERR, "could not unmount %s (fusermount3 -u does)", config.mountpoint.c_str());
+    }
+  } else {
     ScopedSysAdmin admin;
     fuse_session_unmount(session);
   }

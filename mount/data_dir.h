@@ -19,7 +19,11 @@ struct OpenedFilesystem {
 };
 
 // Opens the filesystem of config.data_dir, creating (mode 0700) and
-// formatting a missing or empty one unless config.read_only. A LOCK held
+// formatting a missing or empty one unless config.read_only. Run as root,
+// it first refuses (unless config.allow_foreign_data_dir) a data directory
+// that is not root's alone: owned by another user or writable by group or
+// others, be it the directory, a file in it, or a directory above it
+// (sticky ones excepted), as sshd's StrictModes does. A LOCK held
 // by a process that serves no mount of the directory (a daemon finishing
 // its unmount) is waited for, up to 30 s, with a message saying so. On
 // failure returns false with `error` naming the problem and what to do.

@@ -28,6 +28,11 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           creates and xattrs fail with ENOSPC below it, while
                           reads, deletes and renames go on (default: twice
                           memtable_size + 32)
+    allow_foreign_data_dir  run as root on a DATA_DIR that is not root's
+                          alone: owned by another user, or writable by group
+                          or others (it, a file in it, or a directory above
+                          it). Refused by default: whoever can change it can
+                          take the filesystem down for every user
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
     inode_cache=N         inodes kept decoded in memory (default 65536)
@@ -93,6 +98,8 @@ bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::str
     c->writeback = true;
   } else if (key == "no_writeback" && !has_value) {
     c->writeback = false;
+  } else if (key == "allow_foreign_data_dir" && !has_value) {
+    c->allow_foreign_data_dir = true;
   } else if (key == "default_permissions" && !has_value) {
     c->default_permissions = true;
   } else if (key == "no_default_permissions" && !has_value) {
