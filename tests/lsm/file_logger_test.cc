@@ -50,6 +50,19 @@ TEST(FileLoggerTest, AtItsCapTheFileBecomesOldAndAFreshOneStarts) {
   EXPECT_NE(test::ReadFileOrDie(path).find("line 19999."), std::string::npos);
 }
 
+TEST(FileLoggerTest, TheEnvsLoggerKeepsLOGUnder4MiB) {
+  test::ScratchDir dir;
+  const std::string path = dir.Join("LOG");
+  {
+    std::unique_ptr<Logger> log;
+    ASSERT_TRUE(Env::Default()->NewLogger(path, &log).ok());
+    // 6.4 MB in 100 distinct lines: within the rate limit, over the cap.
+    for (int i = 0; i < 100; ++i) log->Log(std::to_string(i) + std::string(64 << 10, '.'));
+  }
+  EXPECT_LE(FileSize(path), (4u << 20) + (65u << 10));
+  EXPECT_GE(FileSize(path + ".old"), 4u << 20);
+}
+
 TEST(FileLoggerTest, AnExistingFileCountsTowardsTheCap) {
   test::ScratchDir dir;
   const std::string path = dir.Join("LOG");
