@@ -283,9 +283,11 @@ int RunMount(const MountConfig& config) {
   opened.fs.reset();
   if (!s.ok()) {
     Log(LOG_ERR, "closing the engine: %s", s.ToString().c_str());
+    FlushLog();
     return 1;
   }
   Log(LOG_INFO, "unmounted %s", config.mountpoint.c_str());
+  FlushLog();
   // fuse_session_loop returns the signal number when a signal ended it: a
   // clean stop.
   return status < 0 ? 1 : 0;

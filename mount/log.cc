@@ -87,6 +87,11 @@ std::string LogToSyslog(const std::string& fallback_file) {
   return "stderr";
 }
 
+void FlushLog() {
+  std::lock_guard l(mu);
+  for (const std::string& line : limiter.Drain()) Write(LOG_NOTICE, line);
+}
+
 void Log(int priority, const char* format, ...) {
   char buf[1024];
   va_list args;

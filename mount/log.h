@@ -24,6 +24,9 @@ namespace iron::mount {
 // Returns where they go, for a message.
 std::string LogToSyslog(const std::string& fallback_file);
 
+// Writes the summaries of what the rate limit still holds back (at exit).
+void FlushLog();
+
 // printf-style; `priority` is a syslog level (LOG_ERR, LOG_INFO, ...).
 void Log(int priority, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
