@@ -261,7 +261,7 @@ int RunMount(const MountConfig& config) {
   if (unmounter.started()) {
     // Unmounted already (fusermount3 -u, umount) if the session's
     // descriptor reports an error, as libfuse itself checks; else
-    // (SIGTERM, SIGINT) the helper unmounts.
+    // (SIGTERM, SIGINT) the unmounter unmounts.
     pollfd p{.fd = fuse_session_fd(session), .events = 0};
     if (!(poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) && !unmounter.Unmount()) {
       Log(LOG_ERR, "could not unmount %s (fusermount3 -u does)", config.mountpoint.c_str());

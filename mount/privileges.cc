@@ -188,7 +188,7 @@ std::string DropMountPrivileges() {
 }
 
 Unmounter::~Unmounter() {
-  if (pipe_ >= 0) close(pipe_);  // the helper exits without unmounting
+  if (pipe_ >= 0) close(pipe_);  // the unmounter exits without unmounting
   if (pid_ > 0) waitpid(pid_, nullptr, 0);
 }
 
@@ -205,7 +205,7 @@ std::string Unmounter::Start(const std::string& mountpoint) {
     return std::string("fork: ") + std::strerror(errno);
   }
   if (pid == 0) {
-    // The helper: a fork of a threaded process, so system calls only. It
+    // The unmounter: a fork of a threaded process, so system calls only. It
     // holds nothing but the pipe (not /dev/fuse: the session must end
     // when the daemon does) and only CAP_SYS_ADMIN.
     int in = fds[0];

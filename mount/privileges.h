@@ -18,7 +18,7 @@
 // not effective. ScopedSysAdmin makes CAP_SYS_ADMIN effective in the
 // calling thread alone, around the mount.
 //
-// Once mounted, Unmounter::Start forks a helper process that keeps
+// Once mounted, Unmounter::Start forks an unmounter process that keeps
 // CAP_SYS_ADMIN and does one thing: unmount the mount point (lazily, not
 // following a symbolic link) when the daemon asks it, at SIGTERM or
 // SIGINT; it holds no other descriptor and exits without unmounting when
@@ -45,19 +45,19 @@ std::string DropPrivileges(const std::string& data_dir, const std::string& mount
 // success (or when not root), else what failed.
 std::string DropMountPrivileges();
 
-// The helper that unmounts for a daemon that no longer may.
+// The process that unmounts for a daemon that no longer may.
 class Unmounter {
  public:
   Unmounter() = default;
-  ~Unmounter();  // the helper exits, leaving the mount as it is
+  ~Unmounter();  // the unmounter exits, leaving the mount as it is
   Unmounter(const Unmounter&) = delete;
   Unmounter& operator=(const Unmounter&) = delete;
 
-  // Forks the helper (root with CAP_SYS_ADMIN permitted only; otherwise
+  // Forks the unmounter (root with CAP_SYS_ADMIN permitted only; otherwise
   // does nothing). Empty on success, else what failed.
   std::string Start(const std::string& mountpoint);
   bool started() const { return pid_ > 0; }
-  // Has the helper unmount (MNT_DETACH) and waits for it; true if it did.
+  // Has the unmounter unmount (MNT_DETACH) and waits for it; true if it did.
   bool Unmount();
 
  private:

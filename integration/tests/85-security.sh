@@ -258,7 +258,7 @@ fsck_clean
 
 # (f) A daemon started by root keeps no capability once mounted, in any
 # set of any thread; nothing it could exec gains any (no_new_privs). (Its
-# unmount helper is checked by 87-daemon-hygiene.)
+# unmounter process is checked by 87-daemon-hygiene.)
 mount_fresh
 for status in /proc/"$PID"/task/*/status; do
   thread=$(basename "$(dirname "$status")")
@@ -278,7 +278,7 @@ mount_fresh
 kill -TERM "$PID"
 wait "$PID" || bad "ironfs exited with status $? after SIGTERM"
 PID=
-mountpoint -q "$MNT" && bad "SIGTERM left the mount behind: the daemon's helper could not unmount"
+mountpoint -q "$MNT" && bad "SIGTERM left the mount behind: the daemon's unmounter could not unmount"
 
 # (g) Symbolic links planted in the data directory lead nowhere: the
 # daemon (root) neither appends its log to, nor writes its statistics over,

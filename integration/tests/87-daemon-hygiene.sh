@@ -1,6 +1,6 @@
 # What a daemon started by root holds once mounted: no descriptor it
 # inherited (a launching shell's fd 7 and 9 here), and no capability in
-# any set of any thread. Unmounting on SIGTERM goes through a helper
+# any set of any thread. Unmounting on SIGTERM goes through an unmounter
 # process that keeps CAP_SYS_ADMIN alone and holds one pipe, nothing else.
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { echo "not run: needs root"; exit 77; }
@@ -22,15 +22,15 @@ echo nine > "$WORK/nine"
 start_inheriting
 echo data > "$MNT/file" || fail "write"
 
-helpers=$(ps -o pid= --ppid "$PID" | tr -d ' ')
-helper_fds=$(for h in $helpers; do for fd in /proc/"$h"/fd/*; do readlink "$fd"; done; done)
+unmounters=$(ps -o pid= --ppid "$PID" | tr -d ' ')
+unmounter_fds=$(for h in $unmounters; do for fd in /proc/"$h"/fd/*; do readlink "$fd"; done; done)
 
 # Descriptors: the data directory's files, /dev/fuse, the engine's
-# /proc/self/statm, the pipe to the helper, stdin/stdout/stderr; nothing
+# /proc/self/statm, the pipe to the unmounter, stdin/stdout/stderr; nothing
 # the launcher had open.
 fds=$(for fd in /proc/"$PID"/fd/*; do printf '%s %s\n' "$(basename "$fd")" "$(readlink "$fd")"; done)
 echo "$fds" | grep -q "$WORK/seven\|$WORK/nine" && fail "the daemon holds an inherited descriptor: $fds"
-stray=$(echo "$fds" | awk -v data="$DATA/" -v pipe="$helper_fds" \
+stray=$(echo "$fds" | awk -v data="$DATA/" -v pipe="$unmounter_fds" \
   '$1 >= 3 && index($2, data) != 1 && $2 != "/dev/fuse" && $2 != pipe && $2 !~ /^\/proc\/[0-9]+\/statm$/')
 [ -z "$stray" ] || fail "the daemon holds descriptors that are none of its own: $stray"
 
@@ -44,27 +44,27 @@ for status in /proc/"$PID"/task/*/status; do
   [ "$(awk '/^NoNewPrivs:/ {print $2}' "$status")" = 1 ] || fail "daemon thread $thread lacks no_new_privs"
 done
 
-# The helper: the daemon's one child, CAP_SYS_ADMIN alone, one pipe.
-[ "$(echo "$helpers" | wc -w)" = 1 ] || fail "the daemon has children '$helpers', not one helper"
-status=/proc/$helpers/status
-[ "$(awk '/^CapPrm:/ {print $2}' "$status")" = $cap_sys_admin ] || fail "the helper's permitted set: $(grep Cap "$status")"
-[ "$(awk '/^CapEff:/ {print $2}' "$status")" = $zero ] || fail "the helper's effective set: $(grep Cap "$status")"
-[ "$(echo "$helper_fds" | wc -l)" = 1 ] && echo "$helper_fds" | grep -q '^pipe:' ||
-  fail "the helper holds more than its pipe: $helper_fds"
+# The unmounter: the daemon's one child, CAP_SYS_ADMIN alone, one pipe.
+[ "$(echo "$unmounters" | wc -w)" = 1 ] || fail "the daemon has children '$unmounters', not one unmounter"
+status=/proc/$unmounters/status
+[ "$(awk '/^CapPrm:/ {print $2}' "$status")" = $cap_sys_admin ] || fail "the unmounter's permitted set: $(grep Cap "$status")"
+[ "$(awk '/^CapEff:/ {print $2}' "$status")" = $zero ] || fail "the unmounter's effective set: $(grep Cap "$status")"
+[ "$(echo "$unmounter_fds" | wc -l)" = 1 ] && echo "$unmounter_fds" | grep -q '^pipe:' ||
+  fail "the unmounter holds more than its pipe: $unmounter_fds"
 
-# SIGTERM unmounts through the helper; both processes are gone after.
+# SIGTERM unmounts through the unmounter; both processes are gone after.
 kill -TERM "$PID"
 wait "$PID" || fail "ironfs exited with status $? on SIGTERM"
 PID=
 mountpoint -q "$MNT" && fail "SIGTERM left the mount behind"
-kill -0 "$helpers" 2>/dev/null && fail "the helper outlived the daemon"
+kill -0 "$unmounters" 2>/dev/null && fail "the unmounter outlived the daemon"
 
-# fusermount3 -u as before; the helper leaves without unmounting anything.
+# fusermount3 -u as before; the unmounter leaves without unmounting anything.
 start_inheriting
-helpers=$(ps -o pid= --ppid "$PID" | tr -d ' ')
+unmounters=$(ps -o pid= --ppid "$PID" | tr -d ' ')
 unmount
-kill -0 "$helpers" 2>/dev/null && fail "the helper outlived the daemon"
-# kill -9: the helper leaves the (dead) mount for fusermount3 -u.
+kill -0 "$unmounters" 2>/dev/null && fail "the unmounter outlived the daemon"
+# kill -9: the unmounter leaves the (dead) mount for fusermount3 -u.
 start_inheriting
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
