@@ -123,8 +123,11 @@ class DB {
   // line per damaged block to `problems`; reads elsewhere stop at the first.
   virtual Status VerifyTables(std::vector<std::string>* problems) = 0;
 
-  // Waits for background work, syncs the WAL, releases the LOCK. Writes
-  // after Close fail. Idempotent.
+  // Syncs the WAL and releases the LOCK, promptly: a running flush or
+  // compaction (background, or a CompactRange on another thread) is given
+  // up at its next entry, not finished; the WAL holds what a flush would
+  // have written and the next open compacts. Writes after Close fail.
+  // Idempotent.
   virtual Status Close() = 0;
 };
 

@@ -794,6 +794,12 @@ Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdi
   bool has_current = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
   for (it->SeekToFirst(); s.ok() && it->Valid(); it->Next()) {
+    // Closing need not wait for a flush: what it writes is in the WAL,
+    // which the next open replays.
+    if (stop_requested_.load(std::memory_order_relaxed)) {
+      s = Status::IOError(dir_ + ": flush interrupted by close");
+      break;
+    }
     std::string_view user_key = ExtractUserKey(it->key());
     if (!has_current || user_key != current_key) {
       current_key.assign(user_key);
@@ -851,6 +857,7 @@ void DBImpl::FlushThread() {
     // Writes are in the WAL, so closing need not wait for a flush.
     if (shutting_down_) break;
     Status s = FlushImmutable(lock);
+    if (!s.ok() && shutting_down_) break;  // interrupted: the WAL keeps the MemTable
     if (s.ok()) {
       flush_error_ = Status::OK();
       bg_cv_.notify_all();
@@ -1011,19 +1018,22 @@ Status DBImpl::MergeCompactionInputs(const Compaction& c, SequenceNumber smalles
   bool has_current = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
   // Every 64 Ki entries or 8 MiB of input (64 Ki entries of file data are
-  // 256 MiB at 4 KiB a block), look for a close and hand the input pages
-  // already merged back to the page cache: they need not stay in this
-  // process, and a merge of large tables would otherwise map them all.
+  // 256 MiB at 4 KiB a block), hand the input pages already merged back to
+  // the page cache: they need not stay in this process, and a merge of
+  // large tables would otherwise map them all.
   constexpr uint64_t kCheckEntries = 1 << 16, kCheckBytes = 8 << 20;
   uint64_t entries = 0, bytes = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    // A close gives up the merge at once (at every entry: on a busy disk
+    // 8 MiB of output can take seconds): its inputs stay live, and the
+    // next open picks the compaction again.
+    if (stop_requested_.load(std::memory_order_relaxed)) {
+      s = Status::IOError(dir_ + ": compaction interrupted by close");
+      break;
+    }
     bytes += it->key().size() + it->value().size();
     if (++entries >= kCheckEntries || bytes >= kCheckBytes) {
       entries = bytes = 0;
-      if (stop_requested_.load(std::memory_order_relaxed)) {
-        s = Status::IOError(dir_ + ": compaction interrupted by close");
-        break;
-      }
       for (const auto& t : tables) t->DropResident();
     }
     ParsedInternalKey k;
@@ -1079,6 +1089,10 @@ Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
   const int last = options_.num_levels - 1;
   Status s;
   for (int level = 0; s.ok() && level < last; ++level) {
+    if (shutting_down_) {
+      s = Status::IOError(dir_ + ": compaction interrupted by close");
+      break;
+    }
     std::unique_ptr<Compaction> c = versions_->CompactRangeAt(level, bp, ep);
     if (level + 1 == last) {
       // The step into the last level always merges, even with nothing
@@ -1201,7 +1215,10 @@ Status DBImpl::Close() {
   stop_requested_ = true;
   bg_cv_.notify_all();
   sync_cv_.notify_all();
-  bg_cv_.wait(lock, [&] { return writers_.empty(); });
+  // A manual compaction (CompactRange on another thread) gives up at its
+  // next entry; it must be out before the LOCK is released, or it would
+  // write a manifest that the next owner of the directory also writes.
+  bg_cv_.wait(lock, [&] { return writers_.empty() && !compacting_; });
   sync_cv_.wait(lock, [&] { return !wal_syncing_; });
   lock.unlock();
   if (flush_thread_.joinable()) flush_thread_.join();  // none when read-only

@@ -148,7 +148,9 @@ class Env {
     return LockFile(path, lock);
   }
 
-  // Opens `path` for appending log lines.
+  // Opens `path` for appending log lines. The POSIX Env's logger bounds
+  // what a storm of lines can write (file_logger.h): repeated lines are
+  // summarized, and at 4 MiB the file becomes PATH.old.
   virtual Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) = 0;
 
   virtual uint64_t NowMicros() = 0;

@@ -12,12 +12,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <mutex>
 #include <optional>
 
 #include "lsm/env.h"
 #include "lsm/guarded_mapping.h"
+#include "lsm/file_logger.h"
 
 namespace iron::lsm {
 
@@ -323,35 +323,6 @@ class PosixFileLock final : public FileLock {
   const int fd_;
 };
 
-class PosixLogger final : public Logger {
- public:
-  explicit PosixLogger(int fd) : fd_(fd) {}
-  ~PosixLogger() override { ::close(fd_); }
-
-  void Log(std::string_view line) override {
-    auto now = std::chrono::system_clock::now();
-    std::time_t secs = std::chrono::system_clock::to_time_t(now);
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()) %
-                  std::chrono::seconds(1);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char stamp[64];
-    std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ ",
-                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<long long>(micros.count()));
-    std::string out = stamp;
-    out.append(line);
-    out.push_back('\n');
-    std::lock_guard<std::mutex> lock(mu_);
-    // One write per line; a log line lost to a full disk is not worth an error.
-    [[maybe_unused]] ssize_t w = ::write(fd_, out.data(), out.size());
-  }
-
- private:
-  std::mutex mu_;
-  const int fd_;
-};
-
 // Every file of a database is opened with O_NOFOLLOW: a symbolic link
 // planted in a database directory (one restored from an untrusted copy,
 // say) cannot make the engine read, truncate or append to a file outside
@@ -510,11 +481,9 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  // Bounded in size and rate: see file_logger.h.
   Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) override {
-    int fd;
-    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_WRONLY | O_CREAT | O_APPEND, "open log", &fd));
-    *result = std::make_unique<PosixLogger>(fd);
-    return Status::OK();
+    return NewFileLogger(path, FileLoggerOptions(), result);
   }
 
   // The third field of /proc/self/statm: resident pages backed by files

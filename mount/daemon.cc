@@ -2,14 +2,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -18,6 +21,7 @@
 #include "mount/data_dir.h"
 #include "mount/fuse_adapter.h"
 #include "mount/log.h"
+#include "mount/mountinfo.h"
 #include "mount/privileges.h"
 #include "mount/request_loop.h"
 #include "mount/stats_file.h"
@@ -29,25 +33,13 @@ namespace {
 // request with -o sync); they share group commits.
 constexpr int kMaxRequestThreads = 16;
 
-// Whether `path` is a mount point already, per /proc/self/mountinfo.
+// In DATA_DIR: the daemon's messages where syslog cannot be reached.
+constexpr char kDaemonLogName[] = "ironfs.log";
+
+// Whether `path` is a mount point already.
 bool IsMountPoint(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    fields >> id >> parent >> dev >> root >> point;
-    // Octal escapes (\040 for a space) as the kernel writes them.
-    std::string decoded;
-    for (size_t i = 0; i < point.size(); ++i) {
-      if (point[i] == '\\' && i + 3 < point.size()) {
-        decoded.push_back(static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8)));
-        i += 3;
-      } else {
-        decoded.push_back(point[i]);
-      }
-    }
-    if (decoded == path) return true;
+  for (const MountEntry& m : ReadMountinfo()) {
+    if (m.point == path) return true;
   }
   return false;
 }
@@ -108,8 +100,9 @@ class StartupChannel {
       std::fprintf(stderr, "ironfs: %s\n", message.c_str());
     }
   }
-  // Success: the parent exits 0 and this process leaves the terminal.
-  void Succeed() {
+  // Success: the parent exits 0 and this process leaves the terminal;
+  // messages go to syslog, or to `log_fallback` if syslog is unreachable.
+  void Succeed(const std::string& log_fallback) {
     if (fd_ < 0) return;
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
@@ -118,7 +111,7 @@ class StartupChannel {
       dup2(null, 2);
       if (null > 2) close(null);
     }
-    LogToSyslog();
+    LogToSyslog(log_fallback);
     (void)!write(fd_, "ok", 2);
     close(fd_);
     fd_ = -1;
@@ -158,9 +151,22 @@ class StatsWriter {
   std::thread thread_;
 };
 
+// Closes every descriptor above stderr that the daemon inherited (a
+// shell's fd 7, a launcher's pipes): a daemon that serves other users for
+// days must not hold what its launcher happened to have open. The one
+// exception is a /dev/fd/N mount point, libfuse's way to be given an open
+// /dev/fuse.
+void CloseInheritedDescriptors(const std::string& mountpoint) {
+  int keep = -1;
+  if (mountpoint.starts_with("/dev/fd/")) keep = std::atoi(mountpoint.c_str() + 8);
+  if (keep > 3) close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(std::max(3, keep + 1)), ~0U, 0);
+}
+
 }  // namespace
 
 int RunMount(const MountConfig& config) {
+  CloseInheritedDescriptors(config.mountpoint);
   umask(077);  // the data directory's files are the owner's alone
   if (std::string problem = CheckMountpoint(config.mountpoint); !problem.empty()) {
     std::fprintf(stderr, "ironfs: %s\n", problem.c_str());
@@ -205,6 +211,12 @@ int RunMount(const MountConfig& config) {
     fuse_session_destroy(session);
     return 1;
   }
+  // SIGTERM and SIGINT unmount (libfuse's handlers). SIGHUP would too,
+  // aborting every request in flight (ECONNABORTED to writers), but a
+  // daemon's SIGHUP is a hangup of a terminal it left or a request to
+  // reopen logs, neither a reason to unmount: ignored. (The logs need no
+  // reopening: syslog, and LOG files the daemon rotates itself.)
+  signal(SIGHUP, SIG_IGN);
   int mount_status;
   {
     ScopedSysAdmin admin;
@@ -216,7 +228,25 @@ int RunMount(const MountConfig& config) {
     fuse_session_destroy(session);
     return 1;
   }
-  startup.Succeed();
+  // A read-only mount writes nothing in DATA_DIR, so without syslog its
+  // messages are lost once it leaves the terminal.
+  // Mounted: what serves requests keeps no capability it could raise.
+  Unmounter unmounter;
+  std::string problem = unmounter.Start(config.mountpoint);
+  if (problem.empty()) problem = DropMountPrivileges();
+  if (!problem.empty()) {
+    startup.Fail("cannot drop privileges after mounting: " + problem);
+    if (unmounter.started()) {
+      unmounter.Unmount();
+    } else {
+      ScopedSysAdmin admin;
+      fuse_session_unmount(session);
+    }
+    fuse_remove_signal_handlers(session);
+    fuse_session_destroy(session);
+    return 1;
+  }
+  startup.Succeed(config.read_only ? "" : config.data_dir + "/" + kDaemonLogName);
   Log(LOG_INFO, "mounted %s on %s", config.data_dir.c_str(), config.mountpoint.c_str());
 
   int status;
@@ -232,22 +262,38 @@ int RunMount(const MountConfig& config) {
       status = loop.Run();
     }
   }
-  {
+  if (unmounter.started()) {
+    // Unmounted already (fusermount3 -u, umount) if the session's
+    // descriptor reports an error, as libfuse itself checks; else
+    // (SIGTERM, SIGINT) the unmounter unmounts.
+    pollfd p{.fd = fuse_session_fd(session), .events = 0};
+    if (!(poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) && !unmounter.Unmount()) {
+      Log(LOG_ERR, "could not unmount %s (fusermount3 -u does)", config.mountpoint.c_str());
+    }
+  } else {
     ScopedSysAdmin admin;
     fuse_session_unmount(session);
   }
   fuse_remove_signal_handlers(session);
   fuse_session_destroy(session);  // calls Destroy: everything is synced
 
-  std::string report = StatsReport(opened.db.get(), opened.fs.get());
-  opened.fs.reset();
+  // The engine closes first: a compaction running for the filesystem
+  // (space reclaim) or in the background is given up, not finished, so
+  // that the LOCK is free within seconds of the unmount; what was
+  // acknowledged is in the WAL, synced by Close. The stats file is
+  // written while the LOCK is still ours.
+  if (!config.read_only) {
+    WriteStatsFile(config.data_dir, StatsReport(opened.db.get(), opened.fs.get()));
+  }
   lsm::Status s = opened.db->Close();
-  if (!config.read_only) WriteStatsFile(config.data_dir, report);
+  opened.fs.reset();
   if (!s.ok()) {
     Log(LOG_ERR, "closing the engine: %s", s.ToString().c_str());
+    FlushLog();
     return 1;
   }
   Log(LOG_INFO, "unmounted %s", config.mountpoint.c_str());
+  FlushLog();
   // fuse_session_loop returns the signal number when a signal ended it: a
   // clean stop.
   return status < 0 ? 1 : 0;

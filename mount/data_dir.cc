@@ -2,11 +2,17 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "mount/engine_log.h"
+#include "mount/log.h"
+#include "mount/mountinfo.h"
 
 namespace iron::mount {
 namespace {
@@ -21,6 +27,90 @@ std::string EngineError(const std::string& dir, const lsm::Status& s) {
            "' salvages what can be read and says what was lost.";
   }
   return "cannot open " + dir + ": " + s.ToString();
+}
+
+// What is wrong with `path` (lstat'ed as `st`) for a daemon running as
+// root, or "": it must be root's, and writable by no one else (a
+// directory above DATA_DIR may be, if sticky: others cannot rename or
+// remove root's entries in it).
+std::string NotRootsAlone(const std::string& path, const struct stat& st, bool above) {
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  std::string what = path + " (owner uid " + std::to_string(st.st_uid) + ", mode " + mode + ")";
+  if (st.st_uid != 0) return what + " belongs to another user";
+  if (S_ISLNK(st.st_mode)) return "";  // never followed (O_NOFOLLOW)
+  bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !(above && sticky_dir)) {
+    return what + " is writable by " + ((st.st_mode & S_IWOTH) ? "others" : "its group");
+  }
+  return "";
+}
+
+// As sshd's StrictModes: a daemon running as root serves every user of the
+// mount from DATA_DIR, so whoever could change DATA_DIR, a file in it, or
+// a directory above it (to swap DATA_DIR for another) could truncate a
+// table under the mount and take it down for everyone, or feed the daemon
+// crafted data. Root therefore uses only a DATA_DIR that is root's alone,
+// unless told otherwise. A missing DATA_DIR is checked through its parent.
+std::string CheckDataDirOwnership(const std::string& dir) {
+  if (geteuid() != 0) return "";
+  std::string problem;
+  std::filesystem::path p(dir);
+  struct stat st;
+  for (std::filesystem::path above = p.parent_path();; above = above.parent_path()) {
+    if (lstat(above.c_str(), &st) == 0) {
+      problem = NotRootsAlone(above.string(), st, /*above=*/true);
+      if (!problem.empty()) break;
+    }
+    if (above == above.root_path() || above.empty()) break;
+  }
+  if (problem.empty() && lstat(dir.c_str(), &st) == 0) {
+    problem = NotRootsAlone(dir, st, /*above=*/false);
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         problem.empty() && !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (lstat(it->path().c_str(), &st) == 0) problem = NotRootsAlone(it->path().string(), st, false);
+    }
+  }
+  if (problem.empty()) return "";
+  return "refusing " + dir + ": " + problem + ", and this ironfs runs as root: whoever can " +
+         "change it could take the filesystem down for every user of the mount. Make it root's " +
+         "alone (chown -R root:root " + dir + "; chmod -R go-w " + dir + ") or, if you trust " +
+         "that user, mount with -o allow_foreign_data_dir";
+}
+
+// Whether an ironfs of `dir` is mounted (its source, the fsname, is
+// DATA_DIR unless the user named it otherwise).
+bool Mounted(const std::string& dir) {
+  for (const MountEntry& m : ReadMountinfo()) {
+    if (m.fstype.starts_with("fuse") && m.source == dir) return true;
+  }
+  return false;
+}
+
+// How long a mount waits for a LOCK held by a process that serves no
+// mount of the directory: a daemon still closing its engine after an
+// unmount (seconds), or an offline fsck or compact.
+constexpr auto kLockWait = std::chrono::seconds(30);
+
+// Opens the engine of a mount, waiting (bounded, saying so) while the LOCK
+// is held by a process that serves no mount of `dir`.
+lsm::Status OpenForMount(const lsm::Options& options, const std::string& dir,
+                         std::unique_ptr<lsm::DB>* db) {
+  auto deadline = std::chrono::steady_clock::now() + kLockWait;
+  bool said = false;
+  for (;;) {
+    lsm::Status s = lsm::DB::Open(options, dir, db);
+    if (!s.IsBusy() || Mounted(dir) || std::chrono::steady_clock::now() >= deadline) return s;
+    if (!said) {
+      Log(LOG_NOTICE,
+          "%s/LOCK is held, but %s is not mounted: waiting up to %d s for the process holding "
+          "it (an ironfs finishing an unmount, or ironfs fsck or compact) to finish",
+          dir.c_str(), dir.c_str(), static_cast<int>(kLockWait.count()));
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace
@@ -52,6 +142,12 @@ bool OpenEngine(const std::string& data_dir, const EngineAccess& access,
 
 bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* error) {
   const std::string& dir = config.data_dir;
+  if (!config.allow_foreign_data_dir) {
+    if (std::string problem = CheckDataDirOwnership(dir); !problem.empty()) {
+      *error = problem;
+      return false;
+    }
+  }
   std::error_code ec;
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) {
@@ -91,7 +187,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
   options.write_buffer_size = config.memtable_bytes;
   options.read_only = config.read_only;
   options.info_log = NewEngineLog(dir, config.read_only);
-  lsm::Status s = lsm::DB::Open(options, dir, &out->db);
+  lsm::Status s = OpenForMount(options, dir, &out->db);
   if (!s.ok()) {
     *error = EngineError(dir, s);
     return false;

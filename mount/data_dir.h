@@ -22,8 +22,14 @@ struct OpenedFilesystem {
 // formatting a missing or empty one unless config.read_only. With
 // config.read_only nothing in the directory is written at all (the engine's
 // LOG neither: problems go to the daemon's log), and it may be on
-// read-only storage. On failure returns false with `error` naming the
-// problem and what to do.
+// read-only storage. Run as root, it first refuses (unless
+// config.allow_foreign_data_dir) a data directory that is not root's
+// alone: owned by another user or writable by group or others, be it the
+// directory, a file in it, or a directory above it (sticky ones excepted),
+// as sshd's StrictModes does. A LOCK held by a process that serves no
+// mount of the directory (a daemon finishing its unmount) is waited for,
+// up to 30 s, with a message saying so. On failure returns false with
+// `error` naming the problem and what to do.
 bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* error);
 
 // How OpenEngine opens a data directory.

@@ -13,11 +13,11 @@ namespace {
 const char* const kOwnOptions = R"(IronFS options (-o):
     ro                    mount read-only (the data directory is not changed)
     sync                  every operation is durable (fdatasync'ed) before it
-                          returns; default: durable on fsync, safe from kill -9
-                          always
+                          returns (see "What survives" below)
     writeback             use the kernel's writeback cache: small writes are
                           gathered in the page cache, but every close makes
-                          the next stat ask the daemon
+                          the next stat ask the daemon, and a write() returns
+                          before IronFS has its data. Refused with sync
     no_writeback          send every write through at once (default)
     attr_timeout=S        seconds the kernel caches attributes (default 60)
     entry_timeout=S       seconds the kernel caches names (default 60)
@@ -28,6 +28,11 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           creates and xattrs fail with ENOSPC below it, while
                           reads, deletes and renames go on (default: twice
                           memtable_size + 32)
+    allow_foreign_data_dir  run as root on a DATA_DIR that is not root's
+                          alone: owned by another user, or writable by group
+                          or others (it, a file in it, or a directory above
+                          it). Refused by default: whoever can change it can
+                          take the filesystem down for every user
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
     inode_cache=N         inodes kept decoded in memory (default 65536)
@@ -42,6 +47,17 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           of cached directories) and no writes (no_writeback).
                           FIFOs and devices are opened by the kernel alone, so
                           their permissions go unchecked in this mode
+What survives, after kill -9 of the daemon / after a power cut:
+    default               kill -9: every operation that returned. Power cut:
+                          what was fsync'ed (fsync, fdatasync or fsyncdir
+                          on any file of the mount), and all before it;
+                          later operations may be lost, never half of one
+    sync                  kill -9 and power cut: every operation that
+                          returned
+    writeback             kill -9 and power cut: what was fsync'ed; data of
+                          write()s not yet fsync'ed may be lost (it was in the
+                          kernel's cache, as on a local filesystem). Other
+                          operations (create, rename, chmod, ...) as default
 libfuse options (-o), among others:
     allow_other           let other users in (needs user_allow_other in
                           /etc/fuse.conf unless root)
@@ -82,6 +98,8 @@ bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::str
     c->writeback = true;
   } else if (key == "no_writeback" && !has_value) {
     c->writeback = false;
+  } else if (key == "allow_foreign_data_dir" && !has_value) {
+    c->allow_foreign_data_dir = true;
   } else if (key == "default_permissions" && !has_value) {
     c->default_permissions = true;
   } else if (key == "no_default_permissions" && !has_value) {
@@ -132,12 +150,17 @@ std::string Usage() {
        "\n"
        "Mounts the IronFS filesystem kept in DATA_DIR on MOUNTPOINT. A missing or\n"
        "empty DATA_DIR is formatted (created mode 0700). Unmount with\n"
-       "fusermount3 -u MOUNTPOINT (or SIGTERM/SIGINT to the daemon).\n"
+       "fusermount3 -u MOUNTPOINT (or SIGTERM/SIGINT to the daemon; SIGHUP is\n"
+       "ignored). The daemon lets go of DATA_DIR within seconds of the unmount;\n"
+       "a mount that finds it still held by a daemon that serves no mount waits\n"
+       "for it, up to 30 s.\n"
        "\n"
        "general options:\n"
        "    -o opt,[opt...]       mount options (below)\n"
        "    -f                    stay in the foreground, log to stderr (default:\n"
-       "                          run as a daemon, log to syslog)\n"
+       "                          run as a daemon, log to syslog, or where\n"
+       "                          nothing listens on /dev/log, to\n"
+       "                          DATA_DIR/ironfs.log)\n"
        "    -d                    debug: foreground, and log every FUSE request\n"
        "    -s                    one thread serves all requests (default: one reads\n"
        "                          and serves; others join while a request waits\n"
@@ -213,6 +236,14 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
       subtype |= item.starts_with("subtype=");
       c.fuse_options.push_back(item);
     }
+  }
+  if (c.sync && c.writeback) {
+    // The kernel's cache answers write() before IronFS sees the data, so
+    // sync could not keep its promise for writes.
+    out.error = "-o sync and -o writeback cannot be combined: with the writeback cache a "
+                "write() returns before IronFS has its data, so a power cut could lose it; "
+                "drop one of them";
+    return out;
   }
   if (c.default_permissions) {
     c.fuse_options.push_back("default_permissions");

@@ -26,6 +26,8 @@ struct MountConfig {
   bool read_only = false;
   bool sync = false;        // every operation durable before its reply
   bool writeback = false;   // the kernel's writeback cache
+  // Root mounts a DATA_DIR that is not root's alone (see data_dir.h).
+  bool allow_foreign_data_dir = false;
   // The kernel checks permissions too (on its cached attributes), which
   // is what makes cached names safe; without it names are not cached.
   bool default_permissions = true;

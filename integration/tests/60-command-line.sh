@@ -24,6 +24,20 @@ mkdir "$WORK/foreign" && echo x > "$WORK/foreign/file"
 expect_failure "not empty" "$IRONFS" "$WORK/foreign" "$MNT"
 expect_failure "bad value" "$IRONFS" "$DATA" "$MNT" -o block_size=1000
 expect_failure "unknown\|invalid" "$IRONFS" "$DATA" "$MNT" -o no_such_option
+# -o sync with the writeback cache is refused: the kernel's cache answers a
+# write() before IronFS sees it, so sync could not make it durable.
+expect_failure "cannot be combined" "$IRONFS" "$DATA" "$MNT" -o sync,writeback
+expect_failure "cannot be combined" "$IRONFS" "$DATA" "$MNT" -o writeback -o sync
+# --help says what each mode keeps after kill -9 and after a power cut.
+help=$("$IRONFS" --help)
+survives=$(echo "$help" | sed -n '/^What survives/,/^libfuse options/p')
+for mode in default sync writeback; do
+  echo "$survives" | grep -q "^    $mode  " || fail "--help does not say what survives with $mode"
+done
+echo "$survives" | grep -q "kill -9" && echo "$survives" | grep -q "power cut" ||
+  fail "--help names no kill -9 and power cut: $survives"
+echo "$help" | grep -q "Refused with sync" || fail "--help does not say sync refuses writeback"
+echo "$help" | grep -q "SIGHUP is" || fail "--help does not say what SIGHUP does"
 
 # As a daemon: the command returns once mounted; the data directory is 0700.
 "$IRONFS" "$DATA" "$MNT" -o allow_other || fail "daemon mount"
@@ -68,6 +82,17 @@ kill -TERM "$PID"
 wait "$PID" || fail "ironfs exited with status $? on SIGTERM"
 PID=
 mountpoint -q "$MNT" && fail "still mounted after SIGTERM"
+fsck_clean
+# SIGHUP does not unmount: a writer in the middle of its writes goes on.
+mount_fresh
+(i=0; while [ $i -lt 100 ]; do echo "line $i" >> "$MNT/hup" || exit 1; i=$((i + 1)); sleep 0.02; done) &
+writer=$!
+sleep 0.5
+kill -HUP "$PID"
+wait $writer || fail "a writer failed after SIGHUP to the daemon"
+mountpoint -q "$MNT" || fail "SIGHUP unmounted"
+[ "$(wc -l < "$MNT/hup")" = 100 ] || fail "$(wc -l < "$MNT/hup") lines of 100 written across SIGHUP"
+unmount
 fsck_clean
 # A damaged data directory is refused with a message, not mounted.
 cp -a "$DATA" "$WORK/damaged"
