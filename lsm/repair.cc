@@ -7,6 +7,7 @@
 #include "lsm/table.h"
 #include "lsm/table_output.h"
 #include "lsm/version_set.h"
+#include "lsm/wal_reader.h"
 
 namespace iron::lsm {
 
@@ -33,6 +34,7 @@ class Repairer {
     IRON_RETURN_IF_ERROR(env_->GetChildren(dir_, &children));
     IRON_RETURN_IF_ERROR(ChooseTables(children));
     for (auto& [level, meta] : tables_) IRON_RETURN_IF_ERROR(CheckTable(level, meta));
+    CheckLogs(children);
     if (dry_run_ || (!changed_ && !report_->manifest_rebuilt)) return Status::OK();
     VersionEdit all;
     for (auto& [level, meta] : kept_) {
@@ -104,6 +106,42 @@ class Repairer {
     log_number_ = 0;
     last_sequence_ = 0;
     return Status::OK();
+  }
+
+  // Names each WAL the next Open replays that holds damage (not a torn
+  // tail); that Open, with WalRecovery::kSkipDamage, salvages it.
+  void CheckLogs(const std::vector<std::string>& children) {
+    struct Reporter : WalReader::Reporter {
+      std::string damage;
+      void Dropped(uint64_t, WalReader::Drop kind, const Status& reason) override {
+        if (kind == WalReader::Drop::kDamage) damage = reason.message();
+      }
+    };
+    for (const auto& name : children) {
+      uint64_t number;
+      FileType type;
+      if (!ParseFileName(name, &number, &type) || type != FileType::kLog ||
+          number < log_number_) {
+        continue;
+      }
+      std::unique_ptr<SequentialFile> file;
+      Status s = env_->NewSequentialFile(dir_ + "/" + name, &file);
+      Reporter reporter;
+      if (s.ok()) {
+        WalReader reader(std::move(file), name, &reporter);
+        std::string record;
+        while (reader.ReadRecord(&record)) {
+        }
+      } else {
+        reporter.damage = s.ToString();
+      }
+      if (reporter.damage.empty()) continue;
+      report_->damaged_files.push_back(name);
+      report_->lost.push_back(LostRange{name, reporter.damage, std::nullopt, std::nullopt});
+      report_->actions.push_back(std::string(dry_run_ ? "would replay " : "replays ") +
+                                 "every readable record of " + name + " (" + reporter.damage +
+                                 ")");
+    }
   }
 
   // Keeps a sound table as it is; salvages any other.

@@ -17,8 +17,9 @@
 //     compaction had already dropped can reappear: that is reported.
 // A fresh manifest holding the result is written last, so an interrupted
 // repair leaves the directory as it was (apart from new table files that
-// nothing names). WALs are not touched here: the next DB::Open with
-// Options::wal_recovery = kSkipDamage salvages them.
+// nothing names). WALs are not changed here, only read: one holding
+// damage (not a torn tail) is reported, and the next DB::Open with
+// Options::wal_recovery = kSkipDamage salvages it.
 //
 // With dry_run nothing is written and no LOCK is taken: the report says
 // what a repair would do.

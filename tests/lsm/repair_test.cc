@@ -183,5 +183,33 @@ TEST_F(RepairTest, GarbledCurrentIsRebuiltFromTheTables) {
   EXPECT_EQ(CountGoodKeys(), kKeys);
 }
 
+TEST_F(RepairTest, DamageInTheMiddleOfAWalIsReportedAndLeftForOpen) {
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(Options(), dir_.path(), &db).ok());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(db->Put(WriteOptions{.sync = true}, test::NumberKey(i), ValueOf(i)).ok());
+  }
+  db.reset();  // no Close: the writes are only in the WAL
+  std::string wal_name;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    uint64_t n;
+    FileType t;
+    if (ParseFileName(e.path().filename(), &n, &t) && t == FileType::kLog &&
+        std::filesystem::file_size(e.path()) > 0) {
+      wal_name = e.path().filename();
+    }
+  }
+  ASSERT_FALSE(wal_name.empty());
+  std::string wal = test::ReadFileOrDie(dir_.Join(wal_name));
+  wal[5000] ^= 0x01;  // about the 38th of 200 records of ~130 bytes
+  test::WriteFileOrDie(dir_.Join(wal_name), wal);
+  auto before = Snapshot();
+  RepairReport report;
+  ASSERT_TRUE(RepairDB(Options(), dir_.path(), false, &report).ok());
+  ASSERT_EQ(report.damaged_files.size(), 1u);
+  EXPECT_EQ(report.damaged_files[0], wal_name);
+  EXPECT_EQ(Snapshot(), before) << "repair changed a WAL";
+}
+
 }  // namespace
 }  // namespace iron::lsm
