@@ -114,6 +114,11 @@ class DB {
 
   virtual DBStats GetStats() = 0;
 
+  // Damage Open met and skipped (Options::wal_recovery == kSkipDamage): one
+  // line per dropped region of a WAL, naming the file, the offset and the
+  // bytes dropped. Empty when recovery found none.
+  virtual std::vector<std::string> RecoveryDamage() const = 0;
+
   // Reads every block of every live table (as a checker would) and adds a
   // line per damaged block to `problems`; reads elsewhere stop at the first.
   virtual Status VerifyTables(std::vector<std::string>* problems) = 0;

@@ -103,26 +103,29 @@ void DBImpl::Log(const std::string& line) {
 
 Status DBImpl::Open() {
   IRON_RETURN_IF_ERROR(ValidateOptions(options_));
-  IRON_RETURN_IF_ERROR(env_->CreateDir(dir_));
-  IRON_RETURN_IF_ERROR(env_->LockFile(LockFileName(dir_), &lock_file_));
-  if (!info_log_) {
-    std::unique_ptr<Logger> logger;
-    if (env_->NewLogger(InfoLogFileName(dir_), &logger).ok()) info_log_ = std::move(logger);
+  if (options_.read_only) {
+    IRON_RETURN_IF_ERROR(env_->LockFileReadOnly(LockFileName(dir_), &lock_file_));
+  } else {
+    IRON_RETURN_IF_ERROR(env_->CreateDir(dir_));
+    IRON_RETURN_IF_ERROR(env_->LockFile(LockFileName(dir_), &lock_file_));
   }
 
   std::unique_lock<std::mutex> lock(mu_);
-  versions_ = std::make_unique<VersionSet>(dir_, options_, env_, info_log_.get());
+  versions_ = std::make_unique<VersionSet>(dir_, options_, env_, &version_log_);
   VersionEdit edit;
-  Status s = Recover(&edit, lock);
-  if (s.ok()) {
+  auto recovered = std::make_shared<MemTable>(MemTableFilterBits());
+  Status s = Recover(&edit, &recovered, lock);
+  if (s.ok() && options_.read_only) {
+    mem_ = std::move(recovered);
+  } else if (s.ok()) {
     mem_ = std::make_shared<MemTable>(MemTableFilterBits());
     s = NewWal(lock);
     mem_log_number_ = wal_number_;
-  }
-  if (s.ok()) s = versions_->WriteSnapshotManifest();
-  if (s.ok()) {
-    edit.SetLogNumber(mem_log_number_);
-    s = versions_->LogAndApply(&edit, lock);
+    if (s.ok()) s = versions_->WriteSnapshotManifest();
+    if (s.ok()) {
+      edit.SetLogNumber(mem_log_number_);
+      s = versions_->LogAndApply(&edit, lock);
+    }
   }
   pending_outputs_.clear();
   if (!s.ok()) {
@@ -132,17 +135,21 @@ Status DBImpl::Open() {
     lock_file_.reset();
     return s;
   }
-  RemoveObsoleteFiles(lock);
+  if (!options_.read_only) RemoveObsoleteFiles(lock);
   resident_baseline_ = env_->ResidentFileBytes();
-  Log("opened " + dir_ + " at sequence " + std::to_string(versions_->last_sequence()));
+  Log("opened " + dir_ + (options_.read_only ? " read-only" : "") + " at sequence " +
+      std::to_string(versions_->last_sequence()));
   opened_ = true;
-  flush_thread_ = std::thread([this] { FlushThread(); });
-  compaction_thread_ = std::thread([this] { CompactionThread(); });
+  if (!options_.read_only) {
+    flush_thread_ = std::thread([this] { FlushThread(); });
+    compaction_thread_ = std::thread([this] { CompactionThread(); });
+  }
   bg_cv_.notify_all();
   return Status::OK();
 }
 
-Status DBImpl::Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
+Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
+                       std::unique_lock<std::mutex>& lock) {
   Status s = versions_->Recover();
   std::vector<std::string> children;
   IRON_RETURN_IF_ERROR(env_->GetChildren(dir_, &children));
@@ -157,8 +164,10 @@ Status DBImpl::Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
                                   "); refusing to start an empty database over them");
       }
     }
-    if (!options_.create_if_missing) {
-      return Status::InvalidArgument(dir_ + ": no database here (create_if_missing is off)");
+    if (!options_.create_if_missing || options_.read_only) {
+      return Status::InvalidArgument(dir_ + ": no database here (" +
+                                     (options_.read_only ? "read-only" : "create_if_missing is off") +
+                                     ")");
     }
   } else if (!s.ok()) {
     return s;
@@ -177,13 +186,50 @@ Status DBImpl::Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
     if (type == FileType::kLog && number >= versions_->log_number()) logs.push_back(number);
   }
   std::sort(logs.begin(), logs.end());
-  SequenceNumber max_sequence = versions_->last_sequence();
-  auto mem = std::make_shared<MemTable>(MemTableFilterBits());
-  for (uint64_t number : logs) {
-    IRON_RETURN_IF_ERROR(ReplayLog(number, &mem, edit, &max_sequence, lock));
+  // Every WAL is read through before anything is written (a table, the
+  // LOG): an open refused for damage leaves the directory as it was.
+  for (uint64_t number : logs) IRON_RETURN_IF_ERROR(CheckLog(number));
+  if (!info_log_ && !options_.read_only) {
+    std::unique_ptr<Logger> logger;
+    if (env_->NewLogger(InfoLogFileName(dir_), &logger).ok()) info_log_ = std::move(logger);
   }
-  if (!mem->Empty()) IRON_RETURN_IF_ERROR(WriteLevel0Table(mem, edit, lock));
+  for (const auto& line : recovery_damage_) Log("WARNING: skipped damage at recovery: " + line);
+
+  SequenceNumber max_sequence = versions_->last_sequence();
+  for (uint64_t number : logs) {
+    IRON_RETURN_IF_ERROR(ReplayLog(number, mem, edit, &max_sequence, lock));
+  }
+  if (!(*mem)->Empty() && !options_.read_only) {
+    IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
+  }
   versions_->SetLastSequence(max_sequence);
+  return Status::OK();
+}
+
+Status DBImpl::CheckLog(uint64_t number) {
+  std::string name = LogFileName(dir_, number);
+  struct Reporter : WalReader::Reporter {
+    std::vector<Status> damage;
+    void Dropped(uint64_t, WalReader::Drop kind, const Status& reason) override {
+      if (kind == WalReader::Drop::kDamage) damage.push_back(reason);
+    }
+  } reporter;
+  std::unique_ptr<SequentialFile> file;
+  IRON_RETURN_IF_ERROR(env_->NewSequentialFile(name, &file));
+  const bool skip = options_.wal_recovery == WalRecovery::kSkipDamage;
+  WalReader reader(std::move(file), name, &reporter, /*resync=*/skip);
+  std::string record;
+  while (reader.ReadRecord(&record)) {
+  }
+  if (reporter.damage.empty()) return Status::OK();
+  if (!skip) {
+    // RocksDB's kTolerateCorruptedTailRecords: only a torn tail is dropped.
+    return Status::Corruption(reporter.damage.front().message() +
+                              ": the log is damaged there (not cut short by a crash), and the "
+                              "records after it would be lost; refusing to open, nothing "
+                              "was changed");
+  }
+  for (const Status& d : reporter.damage) recovery_damage_.push_back(d.message());
   return Status::OK();
 }
 
@@ -194,6 +240,7 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
     DBImpl* db;
     std::string name;
     void Dropped(uint64_t bytes, WalReader::Drop kind, const Status& reason) override {
+      if (kind == WalReader::Drop::kDamage) return;  // logged by Recover
       // Zeros are the preallocated space a WAL leaves when it is not closed.
       bool expected = kind == WalReader::Drop::kZeroTail;
       db->Log(std::string(expected ? "" : "WARNING: ") + name + ": dropped " +
@@ -205,7 +252,9 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
 
   std::unique_ptr<SequentialFile> file;
   IRON_RETURN_IF_ERROR(env_->NewSequentialFile(name, &file));
-  WalReader reader(std::move(file), name, &reporter);
+  // CheckLog has refused damage already unless it is to be skipped.
+  WalReader reader(std::move(file), name, &reporter,
+                   /*resync=*/options_.wal_recovery == WalRecovery::kSkipDamage);
   std::string record;
   WriteBatch batch;
   uint64_t batches = 0;
@@ -221,7 +270,7 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
     ++batches;
     SequenceNumber last = WriteBatchInternal::Sequence(batch) + batch.Count() - 1;
     if (batch.Count() > 0) *max_sequence = std::max(*max_sequence, last);
-    if ((*mem)->ApproximateMemoryUsage() > options_.write_buffer_size) {
+    if ((*mem)->ApproximateMemoryUsage() > options_.write_buffer_size && !options_.read_only) {
       IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
       *mem = std::make_shared<MemTable>(MemTableFilterBits());
     }
@@ -258,15 +307,26 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
     return old;
   }
   if (!s.ok()) {  // the old WAL stays, unsynced
-    if (file) env_->RemoveFile(name);
+    // A creation that failed half way (the file made, its space not
+    // allocated) leaves a file too: every failed roll on a full disk would
+    // add one.
+    file.reset();
+    if (env_->FileExists(name)) env_->RemoveFile(name);
     if (!s.IsNoSpace()) RecordPermanentError("creating a WAL", s);
     return s;
   }
   // Everything appended so far was in the old WAL, now synced (the caller
   // leads the writer queue: nothing else is appending).
   if (wal_) wal_synced_ = std::max(wal_synced_, wal_appended_);
+  // A WAL that holds no whole record (rolled after its first append failed
+  // on a full disk) holds nothing to replay.
+  if (wal_ && wal_records_ == 0) {
+    Status r = env_->RemoveFile(LogFileName(dir_, wal_number_));
+    if (!r.ok()) Log("could not remove empty WAL: " + r.ToString());
+  }
   wal_ = std::make_unique<WalWriter>(std::move(file));
   wal_number_ = number;
+  wal_records_ = 0;
   wal_needs_roll_ = false;
   return Status::OK();
 }
@@ -338,6 +398,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   w.sync = options.sync;
   w.force_switch = force_switch;
 
+  if (options_.read_only) return Status::ReadOnly(dir_ + ": opened read-only");
   std::unique_lock<std::mutex> lock(mu_);
   if (!opened_ || shutting_down_) return Status::IOError(dir_ + ": database is closed");
   writers_.push_back(&w);
@@ -387,7 +448,10 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       versions_->SetLastSequence(last + count);
       ++write_groups_;
       wal_bytes_ += WriteBatchInternal::ByteSize(*group);
-      if (s.ok()) wal_appended_ += WriteBatchInternal::ByteSize(*group);
+      if (s.ok()) {
+        wal_appended_ += WriteBatchInternal::ByteSize(*group);
+        ++wal_records_;
+      }
     }
     if (sync && !sync_failed) {
       ++wal_syncs_;
@@ -1133,8 +1197,8 @@ Status DBImpl::Close() {
   bg_cv_.wait(lock, [&] { return writers_.empty(); });
   sync_cv_.wait(lock, [&] { return !wal_syncing_; });
   lock.unlock();
-  flush_thread_.join();
-  compaction_thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();  // none when read-only
+  if (compaction_thread_.joinable()) compaction_thread_.join();
   lock.lock();
   Status s;
   if (wal_) {

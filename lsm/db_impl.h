@@ -25,6 +25,11 @@
 // Tables a failed manifest write may name are kept until reopening; a
 // damaged table met by a compaction stops that compaction only.
 //
+// Recovery checks every WAL before it writes anything, so that an open
+// refused for damage (Options::wal_recovery) leaves the directory exactly
+// as it found it. A read-only open (Options::read_only) replays the WALs
+// into the MemTable, starts no background thread and writes nothing.
+//
 // Thread safety: every public method may be called from any thread. State
 // marked GUARDED_BY(mu_) needs mu_; the MemTables are read without it.
 #pragma once
@@ -63,6 +68,7 @@ class DBImpl final : public DB {
   std::shared_ptr<const Snapshot> GetSnapshot() override;
   Status Sync() override;
   Status VerifyTables(std::vector<std::string>* problems) override;
+  std::vector<std::string> RecoveryDamage() const override { return recovery_damage_; }
   Status Flush() override;
   Status CompactRange(const std::string* begin, const std::string* end) override;
   DBStats GetStats() override;
@@ -76,7 +82,14 @@ class DBImpl final : public DB {
   };
 
   // --- Open ---
-  Status Recover(VersionEdit* edit, std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  // Recovers the manifest and replays the WALs into *mem (read-write: into
+  // level-0 tables in *edit when they fill a MemTable).
+  Status Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
+                 std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  // Reads WAL `number` through without applying it: Corruption at the first
+  // damage under kRefuseDamage; under kSkipDamage, adds each damaged
+  // region to recovery_damage_.
+  Status CheckLog(uint64_t number);
   Status ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
                    SequenceNumber* max_sequence, std::unique_lock<std::mutex>& lock)
       REQUIRES(mu_);
@@ -127,8 +140,20 @@ class DBImpl final : public DB {
   const Options options_;
   const std::string dir_;
   Env* const env_;
+  // Set by Open once the WALs are checked (a refused open writes no LOG).
   std::shared_ptr<Logger> info_log_;
+  // What VersionSet logs through: forwards to info_log_.
+  class ForwardingLogger final : public Logger {
+   public:
+    explicit ForwardingLogger(DBImpl* db) : db_(db) {}
+    void Log(std::string_view line) override { db_->Log(std::string(line)); }
+
+   private:
+    DBImpl* const db_;
+  };
+  ForwardingLogger version_log_{this};
   std::unique_ptr<FileLock> lock_file_;
+  std::vector<std::string> recovery_damage_;  // written by Open only, before it returns
 
   std::mutex mu_;
   std::condition_variable bg_cv_;  // signalled when background work changes state
@@ -142,6 +167,9 @@ class DBImpl final : public DB {
   std::unique_ptr<WalWriter> wal_;                 // written by the leader only
   uint64_t wal_number_ GUARDED_BY(mu_) = 0;
   bool wal_needs_roll_ GUARDED_BY(mu_) = false;
+  // Records appended whole to wal_: a WAL rolled with none is removed (a
+  // full disk would otherwise leave one empty WAL per failed write).
+  uint64_t wal_records_ GUARDED_BY(mu_) = 0;
   // Sync() works beside the writer queue, so that writers that do not sync
   // never wait for an fdatasync. It needs: the bytes appended to the WAL so
   // far (all files), the bytes known durable, whether a Sync() is in

@@ -13,7 +13,8 @@ Status WriteStringToFile(Env* env, std::string_view data, const std::string& pat
   return s;
 }
 
-Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
+Status ReadFileToString(Env* env, const std::string& path, std::string* data,
+                        size_t max_bytes) {
   data->clear();
   std::unique_ptr<SequentialFile> file;
   IRON_RETURN_IF_ERROR(env->NewSequentialFile(path, &file));
@@ -22,6 +23,11 @@ Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
   for (;;) {
     std::string_view piece;
     IRON_RETURN_IF_ERROR(file->Read(kChunk, &piece, scratch.data()));
+    if (data->size() + piece.size() > max_bytes) {
+      data->clear();
+      return Status::Corruption(path + ": larger than " + std::to_string(max_bytes) +
+                                " bytes, which it never is");
+    }
     data->append(piece);
     if (piece.size() < kChunk) return Status::OK();
   }

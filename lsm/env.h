@@ -7,6 +7,12 @@
 // Files and directories the engine creates are private to its owner: data
 // files 0600, directories 0700.
 //
+// A data directory may hold anything (a FIFO, a socket, a device node, a
+// symbolic link where a table should be), so the POSIX Env opens only
+// regular files, never follows a symbolic link and never blocks in open:
+// anything else fails with an error that says what the path is ("... is a
+// FIFO, not a regular file").
+//
 // Thread safety: an Env is shared by every thread of a DB and must be safe
 // for concurrent use. A file object is used by one thread at a time, except
 // MappedFile, whose bytes are immutable and may be read by any thread.
@@ -119,6 +125,14 @@ class Env {
   // flock(LOCK_EX|LOCK_NB) on `path`, created if missing. Busy if another
   // process (or another open DB in this one) holds it.
   virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
+  // For a read-only open: writes nothing, works on read-only storage. Opens
+  // an existing `path` read-only and takes flock(LOCK_SH|LOCK_NB), so that
+  // readers share it and a writer's LockFile is refused meanwhile (Busy if
+  // a writer holds it). OK with *lock null if `path` does not exist.
+  // By default, LockFile (for Envs whose LockFile writes nothing).
+  virtual Status LockFileReadOnly(const std::string& path, std::unique_ptr<FileLock>* lock) {
+    return LockFile(path, lock);
+  }
 
   // Opens `path` for appending log lines.
   virtual Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) = 0;
@@ -133,6 +147,8 @@ class Env {
 // Helpers over any Env.
 Status WriteStringToFile(Env* env, std::string_view data, const std::string& path,
                          bool sync);
-Status ReadFileToString(Env* env, const std::string& path, std::string* data);
+// Corruption if the file holds more than max_bytes (CURRENT is a line).
+Status ReadFileToString(Env* env, const std::string& path, std::string* data,
+                        size_t max_bytes = 64 << 20);
 
 }  // namespace iron::lsm

@@ -25,6 +25,49 @@ Status PosixError(const std::string& path, const char* op, int err) {
   return Status::FromErrno(path + ": " + op, err);
 }
 
+Status NotRegular(const std::string& path, mode_t mode) {
+  const char* kind = S_ISFIFO(mode)   ? "a FIFO"
+                     : S_ISSOCK(mode) ? "a socket"
+                     : S_ISCHR(mode)  ? "a character device"
+                     : S_ISBLK(mode)  ? "a block device"
+                     : S_ISDIR(mode)  ? "a directory"
+                     : S_ISLNK(mode)  ? "a symbolic link"
+                                      : "of an unknown kind";
+  return Status::IOError(path + " is " + kind + ", not a regular file");
+}
+
+// Opens `path` (flags plus O_NOFOLLOW, O_CLOEXEC) only if it is a regular
+// file, or a new one with O_CREAT. What is there is looked at before the
+// open, so that a device is never opened; the open itself is non-blocking
+// (a FIFO put there meanwhile would block it forever) and its result is
+// checked again with fstat.
+Status OpenRegularFile(const std::string& path, int flags, const char* op, int* fd) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return NotRegular(path, st.st_mode);
+  int f = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+  if (f < 0) {
+    int err = errno;
+    // ELOOP (a symbolic link) or ENXIO (a FIFO or socket without a peer):
+    // something was put there after the lstat.
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return NotRegular(path, st.st_mode);
+    return PosixError(path, op, err);
+  }
+  if (::fstat(f, &st) != 0) {
+    int err = errno;
+    ::close(f);
+    return PosixError(path, "fstat", err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(f);
+    return NotRegular(path, st.st_mode);
+  }
+  // Only the open could block; reads and writes of a regular file never do.
+  int fl = ::fcntl(f, F_GETFL);
+  if (fl >= 0) ::fcntl(f, F_SETFL, fl & ~O_NONBLOCK);
+  *fd = f;
+  return Status::OK();
+}
+
 class PosixSequentialFile final : public SequentialFile {
  public:
   PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -301,30 +344,30 @@ class PosixLogger final : public Logger {
 // Every file of a database is opened with O_NOFOLLOW: a symbolic link
 // planted in a database directory (one restored from an untrusted copy,
 // say) cannot make the engine read, truncate or append to a file outside
-// it; the open fails with ELOOP instead.
+// it. Nor is anything but a regular file opened (OpenRegularFile).
 class PosixEnv final : public Env {
  public:
   PosixEnv() : statm_fd_(::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) {}
 
   Status NewSequentialFile(const std::string& path,
                            std::unique_ptr<SequentialFile>* result) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return PosixError(path, "open", errno);
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_RDONLY, "open", &fd));
     *result = std::make_unique<PosixSequentialFile>(path, fd);
     return Status::OK();
   }
 
   Status NewWritableFile(const std::string& path,
                          std::unique_ptr<WritableFile>* result) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return PosixError(path, "create", errno);
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_WRONLY | O_CREAT | O_TRUNC, "create", &fd));
     *result = std::make_unique<PosixWritableFile>(path, fd);
     return Status::OK();
   }
 
   Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return PosixError(path, "create", errno);
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_RDWR | O_CREAT | O_TRUNC, "create", &fd));
     // A file system without fallocate gets the plain, write(2)-based file.
     int err = ::posix_fallocate(fd, 0, PosixMmapLogFile::kChunk);
     if (err == EOPNOTSUPP || err == EINVAL) {
@@ -332,7 +375,10 @@ class PosixEnv final : public Env {
       return Status::OK();
     }
     if (err != 0) {
+      // The file was made here and holds nothing: a full disk must not
+      // collect one per attempt.
       ::close(fd);
+      ::unlink(path.c_str());
       return PosixError(path, "fallocate", err);
     }
     *result = std::make_unique<PosixMmapLogFile>(path, fd);
@@ -340,8 +386,8 @@ class PosixEnv final : public Env {
   }
 
   Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return PosixError(path, "open", errno);
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_RDONLY, "open", &fd));
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       int err = errno;
@@ -364,7 +410,11 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
-  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  // A dangling symbolic link exists too: opening it says what it is.
+  bool FileExists(const std::string& path) override {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+  }
 
   Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
     names->clear();
@@ -415,8 +465,8 @@ class PosixEnv final : public Env {
   // flock locks belong to the open file description, so a second LockFile
   // of the same path fails even within one process.
   Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return PosixError(path, "open lock file", errno);
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_RDWR | O_CREAT, "open lock file", &fd));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       ::close(fd);
@@ -429,9 +479,29 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status LockFileReadOnly(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+      lock->reset();  // nothing to lock, and making it would be a write
+      return Status::OK();
+    }
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_RDONLY, "open lock file", &fd));
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::Busy(path + ": held by another process (is the database open for writing?)");
+      }
+      return PosixError(path, "flock", err);
+    }
+    *lock = std::make_unique<PosixFileLock>(fd);
+    return Status::OK();
+  }
+
   Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return PosixError(path, "open log", errno);
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_WRONLY | O_CREAT | O_APPEND, "open log", &fd));
     *result = std::make_unique<PosixLogger>(fd);
     return Status::OK();
   }

@@ -89,6 +89,9 @@ class FaultInjectionEnv final : public Env {
   Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
     return base_->LockFile(path, lock);
   }
+  Status LockFileReadOnly(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return base_->LockFileReadOnly(path, lock);
+  }
   Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) override {
     return base_->NewLogger(path, result);
   }

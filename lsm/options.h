@@ -16,6 +16,23 @@ class Env;
 class Logger;
 class Snapshot;
 
+// What Open does with a WAL record that is damaged rather than torn: one
+// that fails its checksum or has an impossible length with data after it,
+// in particular with valid records after it (media damage or a stray
+// write, never a crash). A torn tail (the last record cut short, nothing
+// valid after it) is always dropped quietly: it was never acknowledged.
+// (RocksDB's kTolerateCorruptedTailRecords and kSkipAnyCorruptedRecords.)
+enum class WalRecovery {
+  // Open fails with a Corruption naming the WAL and the offset, before it
+  // has changed anything in the directory.
+  kRefuseDamage,
+  // Salvage: every damaged region is skipped (reading resumes at the next
+  // offset where a whole record with a matching checksum starts), every
+  // valid record before and after it is replayed, and each region is
+  // listed by DB::RecoveryDamage(). For fsck and fsck --repair.
+  kSkipDamage,
+};
+
 struct Options {
   // File I/O goes through this; nullptr means Env::Default().
   Env* env = nullptr;
@@ -23,8 +40,19 @@ struct Options {
   bool create_if_missing = true;
   bool error_if_exists = false;
 
-  // Diagnostics. nullptr: the DB writes DATA_DIR/LOG.
+  // Diagnostics. nullptr: the DB writes DATA_DIR/LOG (none if read_only).
   std::shared_ptr<Logger> info_log;
+
+  // --- Recovery ---
+  WalRecovery wal_recovery = WalRecovery::kRefuseDamage;
+  // Open writes nothing at all in the directory, ever: the WALs are
+  // replayed into memory only; no table, manifest, CURRENT, WAL or LOG is
+  // written and nothing is removed; no background work runs; every write,
+  // Flush and CompactRange fails with Status::ReadOnly. The LOCK file must
+  // exist already (it is opened read-only and locked shared, so several
+  // read-only opens may run together, but none beside a writer); a
+  // directory without one is opened unlocked. Works on read-only storage.
+  bool read_only = false;
 
   // --- Write path ---
   // A MemTable this large becomes immutable and is flushed to level 0.

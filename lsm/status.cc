@@ -24,6 +24,7 @@ std::string Status::ToString() const {
     case Code::kIOError: name = "IO error"; break;
     case Code::kNoSpace: name = "No space"; break;
     case Code::kBusy: name = "Busy"; break;
+    case Code::kReadOnly: name = "Read-only"; break;
   }
   return std::string(name) + ": " + message_;
 }
@@ -34,6 +35,7 @@ int Status::ToErrno() const {
     case Code::kNotFound: return ENOENT;
     case Code::kNoSpace: return ENOSPC;
     case Code::kBusy: return EBUSY;
+    case Code::kReadOnly: return EROFS;
     case Code::kInvalidArgument: return EINVAL;
     case Code::kNotSupported: return EOPNOTSUPP;
     case Code::kCorruption:

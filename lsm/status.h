@@ -26,6 +26,7 @@ class Status {
     kIOError,
     kNoSpace,  // the device is full (ENOSPC/EDQUOT)
     kBusy,     // another process holds the directory's LOCK
+    kReadOnly, // a write to a DB opened with Options::read_only
   };
 
   Status() = default;
@@ -38,6 +39,7 @@ class Status {
   static Status IOError(std::string_view msg) { return {Code::kIOError, msg}; }
   static Status NoSpace(std::string_view msg) { return {Code::kNoSpace, msg}; }
   static Status Busy(std::string_view msg) { return {Code::kBusy, msg}; }
+  static Status ReadOnly(std::string_view msg) { return {Code::kReadOnly, msg}; }
   // An I/O failure described by errno: ENOSPC and EDQUOT become NoSpace,
   // everything else IOError. `context` names the file and the operation.
   static Status FromErrno(std::string_view context, int err);
@@ -50,6 +52,7 @@ class Status {
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsNoSpace() const { return code_ == Code::kNoSpace; }
   bool IsBusy() const { return code_ == Code::kBusy; }
+  bool IsReadOnly() const { return code_ == Code::kReadOnly; }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }

@@ -90,7 +90,7 @@ void VersionSet::Publish(std::shared_ptr<const Version> v) {
 
 Status VersionSet::ReadManifest(ManifestState* state) const {
   std::string current;
-  Status s = ReadFileToString(env_, CurrentFileName(dir_), &current);
+  Status s = ReadFileToString(env_, CurrentFileName(dir_), &current, /*max_bytes=*/4096);
   if (!s.ok()) {
     if (!env_->FileExists(CurrentFileName(dir_))) return Status::NotFound("no CURRENT file");
     return s;

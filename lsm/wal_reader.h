@@ -1,22 +1,29 @@
 // WalReader: reads back the records a WalWriter appended, stopping at the
-// first damage.
+// first damage, or (resync) skipping past each damaged region.
 //
 // A log ends cleanly, or in one of two kinds of damage, which the Reporter
-// hears about once, as a Drop kind and a Corruption naming the file and
-// offset, with the number of bytes dropped from there to the end of file:
+// hears about as a Drop kind and a Corruption naming the file and offset,
+// with the number of bytes dropped:
 //   - a torn tail (kTorn, or kZeroTail when it is all zeros): the last
 //     record is incomplete (the file ends inside its header or payload, or
 //     its length runs past the end), or the file ends in zeros (space
 //     allocated but never written), or the last record's checksum fails
-//     with nothing but zeros after it (a write cut by a crash). The message
-//     contains "torn". Such a record was never acknowledged as durable, so
-//     dropping it is correct.
+//     with nothing but zeros after it (a write cut by a crash); and no
+//     whole, valid record starts anywhere after it. The message contains
+//     "torn". Such a record was never acknowledged as durable, so dropping
+//     it is correct.
 //   - damage (kDamage): a checksum mismatch or impossible length with more
-//     data after it, or a read error. The message says what ("checksum
-//     mismatch", "bad record length", ...) and never "torn".
-// Callers decide what each means: WAL replay keeps what came before and
-// logs a warning for a torn record or damage; manifest recovery refuses
-// damage.
+//     data after it, any bad record with a valid record after it (a flipped
+//     bit in a length can make a record in the middle look cut short: the
+//     records after it tell), or a read error. The message says what
+//     ("checksum mismatch", "bad record length", ...) and never "torn".
+// Without resync the reader stops at the first drop, which then runs to the
+// end of the file. With resync, damage followed by a valid record is
+// reported with the bytes up to that record, and reading goes on from it;
+// a record "valid" there is one whose length fits in the file and whose
+// checksum matches (RocksDB's kSkipAnyCorruptedRecords works the same way).
+// Callers decide what each means: WAL replay refuses damage unless told to
+// salvage (Options::wal_recovery); manifest recovery refuses damage.
 //
 // Thread safety: one thread.
 #pragma once
@@ -46,13 +53,14 @@ class WalReader {
   };
 
   // reporter may be null.
-  WalReader(std::unique_ptr<SequentialFile> file, std::string file_name, Reporter* reporter);
+  WalReader(std::unique_ptr<SequentialFile> file, std::string file_name, Reporter* reporter,
+            bool resync = false);
   WalReader(const WalReader&) = delete;
   WalReader& operator=(const WalReader&) = delete;
 
   // The next record's payload into *record; false at the end of the log or
-  // at the first damage (reported, see above). A read error of the file
-  // itself is reported as damage too.
+  // at the first damage that is not skipped (reported, see above). A read
+  // error of the file itself is reported as damage too.
   bool ReadRecord(std::string* record);
 
   // File offset just past the last good record.
@@ -68,11 +76,18 @@ class WalReader {
   // True if every byte from `skip` bytes past the read position to the end
   // of the file is zero.
   bool RestIsZeroFrom(size_t skip);
-  void Report(const std::string& what, Drop kind);
+  enum class Outcome { kRecord, kEnd, kBad };
+  // Reads the record at the read position. kBad: *what and *kind say why.
+  Outcome ReadOne(std::string* record, std::string* what, Drop* kind);
+  // Distance from the read position to the first later offset where a
+  // whole record with a matching checksum starts, or 0 if there is none.
+  uint64_t NextValidRecord();
+  void Report(const std::string& what, Drop kind, uint64_t bytes);
 
   std::unique_ptr<SequentialFile> file_;
   const std::string file_name_;
   Reporter* const reporter_;
+  const bool resync_;
   std::string buffer_;
   size_t pos_ = 0;               // read position in buffer_
   uint64_t buffer_offset_ = 0;   // file offset of buffer_[0]

@@ -1,6 +1,7 @@
 // Damaged files: the DB must report what is wrong, never crash, and never
 // return wrong data.
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +41,25 @@ class CorruptionTest : public ::testing::Test {
     return out;
   }
   Status Open(std::unique_ptr<DB>* db) { return DB::Open(Options(), dir_.path(), db); }
+  // Every file of the directory, by name, with its bytes.
+  std::map<std::string, std::string> Snapshot() {
+    std::map<std::string, std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+      files[e.path().filename()] = test::ReadFileOrDie(e.path());
+    }
+    return files;
+  }
+  // Fills 100 records into the WAL and flips one byte in the middle
+  // record's payload; returns the WAL's path.
+  std::string DamageTheMiddleOfTheWal() {
+    Fill(100, /*flush=*/false);
+    auto logs = Files(FileType::kLog);
+    EXPECT_EQ(logs.size(), 1u);
+    std::string wal = test::ReadFileOrDie(logs.back());
+    wal[wal.size() / 2] ^= 0x20;
+    test::WriteFileOrDie(logs.back(), wal);
+    return logs.back();
+  }
 
   test::ScratchDir dir_;
 };
@@ -57,9 +77,73 @@ TEST_F(CorruptionTest, TornWalTailIsDroppedWithAWarning) {
   std::string v;
   EXPECT_TRUE(db->Get({}, test::NumberKey(98), &v).ok());
   EXPECT_TRUE(db->Get({}, test::NumberKey(99), &v).IsNotFound());
+  EXPECT_TRUE(db->RecoveryDamage().empty());  // a torn tail is not damage
   db.reset();
   std::string log = test::ReadFileOrDie(dir_.Join("LOG"));
   EXPECT_NE(log.find("WARNING"), std::string::npos) << log;
+}
+
+// One flipped bit with valid records after it is media damage, not a
+// crash: dropping the records after it would lose acknowledged writes.
+TEST_F(CorruptionTest, DamagedWalRecordWithRecordsAfterItRefusesToOpenAndChangesNothing) {
+  const std::string wal = DamageTheMiddleOfTheWal();
+  const auto before = Snapshot();
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find(wal), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("checksum mismatch at offset "), std::string::npos) << s.message();
+  EXPECT_EQ(Snapshot(), before) << "a refused open changed the directory";
+  // And again: the refusal is lasting, not a one-time warning.
+  EXPECT_TRUE(Open(&db).IsCorruption());
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(CorruptionTest, SkipDamageKeepsTheRecordsBeforeAndAfterAndReportsTheRegion) {
+  const std::string wal = DamageTheMiddleOfTheWal();
+  Options o;
+  o.wal_recovery = WalRecovery::kSkipDamage;
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(o, dir_.path(), &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::string> damage = db->RecoveryDamage();
+  ASSERT_EQ(damage.size(), 1u);
+  EXPECT_NE(damage[0].find(wal), std::string::npos) << damage[0];
+  EXPECT_NE(damage[0].find("at offset "), std::string::npos) << damage[0];
+  EXPECT_NE(damage[0].find("bytes dropped"), std::string::npos) << damage[0];
+  // One record (one Put) is lost; every other, before and after it, is back.
+  std::vector<int> missing;
+  std::string v;
+  for (int i = 0; i < 100; ++i) {
+    if (!db->Get({}, test::NumberKey(i), &v).ok()) missing.push_back(i);
+  }
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_GT(missing[0], 10);
+  EXPECT_LT(missing[0], 90);
+  ASSERT_TRUE(db->Close().ok());
+  db.reset();
+  // The salvage was written back: a plain open now finds it clean.
+  ASSERT_TRUE(Open(&db).ok());
+  EXPECT_TRUE(db->RecoveryDamage().empty());
+  EXPECT_TRUE(db->Get({}, test::NumberKey(99), &v).ok());
+  EXPECT_TRUE(db->Get({}, test::NumberKey(missing[0]), &v).IsNotFound());
+}
+
+// A flipped bit in a length can make a record in the middle look like a
+// torn final record; the valid records after it tell.
+TEST_F(CorruptionTest, LengthThatRunsPastTheEndWithRecordsAfterItIsDamage) {
+  Fill(100, /*flush=*/false);
+  auto logs = Files(FileType::kLog);
+  std::string wal = test::ReadFileOrDie(logs.back());
+  // Record i sits at i * record_size (every Put has the same size).
+  const size_t record = wal.size() / 100;
+  wal[50 * record + 4 + 2] ^= 0x40;  // the length's third byte: + 4 MiB
+  test::WriteFileOrDie(logs.back(), wal);
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("offset " + std::to_string(50 * record)), std::string::npos)
+      << s.message();
 }
 
 TEST_F(CorruptionTest, GarbageAfterWalIsDropped) {

@@ -1,12 +1,19 @@
 // The POSIX Env.
 #include "lsm/env.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "lsm/db.h"
+#include "lsm/filename.h"
 #include "tests/lsm/test_util.h"
 
 namespace iron::lsm {
@@ -122,6 +129,114 @@ TEST(EnvTest, SymbolicLinksAreNeverFollowed) {
   std::unique_ptr<FileLock> lock;
   EXPECT_FALSE(env->LockFile(link, &lock).ok());
   EXPECT_EQ(test::ReadFileOrDie(target), "keep me");
+}
+
+// What a hostile or broken data directory may hold where a file of the
+// database should be: each must fail the open at once, saying what it is,
+// never block it (a FIFO) or read forever (a device).
+enum class Kind { kFifo, kSocket, kCharDevice, kSymlink };
+
+// Puts a `kind` at `path` (replacing what is there). Returns the word the
+// error message must use, or "" if this kind cannot be made here.
+std::string Plant(const std::string& path, Kind kind, const std::string& scratch) {
+  std::filesystem::remove(path);
+  switch (kind) {
+    case Kind::kFifo:
+      EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0);
+      return "a FIFO";
+    case Kind::kSocket: {
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      if (path.size() >= sizeof(addr.sun_path)) return "";
+      std::copy(path.begin(), path.end(), addr.sun_path);
+      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+      ::close(fd);  // the socket file stays
+      return "a socket";
+    }
+    case Kind::kCharDevice:
+      if (::mknod(path.c_str(), S_IFCHR | 0600, makedev(1, 5)) != 0) return "";  // /dev/zero
+      return "a character device";
+    case Kind::kSymlink: {
+      // To a copy of a good file: following it would even "work".
+      const std::string target = scratch + "/target";
+      EXPECT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+      return "a symbolic link";
+    }
+  }
+  return "";
+}
+
+class HostileFileTest : public ::testing::TestWithParam<std::tuple<FileType, Kind>> {};
+
+TEST_P(HostileFileTest, OpenFailsAtOnceNamingTheFileAndWhatItIs) {
+  const auto [role, kind] = GetParam();
+  test::ScratchDir dir, outside;
+  {
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(Options(), dir.path(), &db).ok());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->Put({}, test::NumberKey(i), "v").ok());
+    ASSERT_TRUE(db->Flush().ok());
+    ASSERT_TRUE(db->Put({}, "in the wal", "v").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  std::string victim;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    uint64_t number;
+    FileType type;
+    if (ParseFileName(e.path().filename(), &number, &type) && type == role) victim = e.path();
+  }
+  ASSERT_FALSE(victim.empty());
+  std::filesystem::copy_file(victim, outside.Join("target"));
+  const std::string what = Plant(victim, kind, outside.path());
+  if (what.empty()) GTEST_SKIP() << "cannot make this kind of file here (not root?)";
+
+  ::alarm(20);  // a blocked open must fail the test, not hang it
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(Options(), dir.path(), &db);
+  ::alarm(0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(victim + " is " + what + ", not a regular file"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(s.message().find("Too many levels"), std::string::npos) << s.ToString();
+  EXPECT_EQ(s.message().find("No such device"), std::string::npos) << s.ToString();
+  // Read-only opens (fsck, stats) too.
+  Options ro;
+  ro.read_only = true;
+  ::alarm(20);
+  s = DB::Open(ro, dir.path(), &db);
+  ::alarm(0);
+  EXPECT_NE(s.message().find(victim + " is " + what), std::string::npos) << s.ToString();
+}
+
+std::string HostileName(const ::testing::TestParamInfo<std::tuple<FileType, Kind>>& info) {
+  static const char* const kKinds[] = {"Fifo", "Socket", "CharDevice", "Symlink"};
+  std::string role;
+  switch (std::get<0>(info.param)) {
+    case FileType::kCurrent: role = "Current"; break;
+    case FileType::kManifest: role = "Manifest"; break;
+    case FileType::kLog: role = "Log"; break;
+    case FileType::kTable: role = "Table"; break;
+    default: role = "Other";
+  }
+  return role + kKinds[static_cast<int>(std::get<1>(info.param))];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, HostileFileTest,
+    ::testing::Combine(::testing::Values(FileType::kCurrent, FileType::kManifest, FileType::kLog,
+                                         FileType::kTable),
+                       ::testing::Values(Kind::kFifo, Kind::kSocket, Kind::kCharDevice,
+                                         Kind::kSymlink)),
+    HostileName);
+
+TEST(EnvTest, WholeFileReadsAreBounded) {
+  test::ScratchDir dir;
+  test::WriteFileOrDie(dir.Join("big"), std::string(10000, 'x'));
+  std::string data;
+  Status s = ReadFileToString(Env::Default(), dir.Join("big"), &data, 4096);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_TRUE(data.empty());
 }
 
 }  // namespace

@@ -124,8 +124,45 @@ TEST_P(WalTest, ImpossibleLengthInTheMiddle) {
   test::WriteFileOrDie(path(), full);
   Recorder rec;
   EXPECT_EQ(Read(&rec), std::vector<std::string>{"alpha"});
-  // The length runs past the end of the file, so this reads as torn.
+  // The length runs past the end of the file, but a valid record follows:
+  // damage, not a torn tail.
   EXPECT_EQ(rec.calls, 1);
+  EXPECT_EQ(rec.message.find("torn"), std::string::npos) << rec.message;
+  EXPECT_NE(rec.message.find("offset " + std::to_string(kWalHeaderSize + 5)), std::string::npos)
+      << rec.message;
+}
+
+TEST_P(WalTest, ResyncSkipsEachDamagedRegionAndReadsOn) {
+  std::vector<std::string> records = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"};
+  Write(records);
+  std::string full = test::ReadFileOrDie(path());
+  size_t bravo = kWalHeaderSize + records[0].size();
+  size_t delta = bravo + 2 * kWalHeaderSize + records[1].size() + records[2].size();
+  full[bravo + kWalHeaderSize + 1] ^= 0x01;  // bravo's payload
+  full[delta + 4] ^= 0x10;                    // delta's length
+  test::WriteFileOrDie(path(), full);
+  std::unique_ptr<SequentialFile> f;
+  ASSERT_TRUE(Env::Default()->NewSequentialFile(path(), &f).ok());
+  struct : WalReader::Reporter {
+    std::vector<std::string> messages;
+    void Dropped(uint64_t, WalReader::Drop kind, const Status& reason) override {
+      EXPECT_EQ(kind, WalReader::Drop::kDamage);
+      messages.push_back(reason.message());
+    }
+  } rec;
+  WalReader r(std::move(f), "000001.log", &rec, /*resync=*/true);
+  std::vector<std::string> got;
+  std::string one;
+  while (r.ReadRecord(&one)) got.push_back(one);
+  EXPECT_EQ(got, (std::vector<std::string>{"alpha", "charlie", "echo", "foxtrot"}));
+  ASSERT_EQ(rec.messages.size(), 2u);
+  EXPECT_NE(rec.messages[0].find("at offset " + std::to_string(bravo) + " (" +
+                                 std::to_string(kWalHeaderSize + records[1].size()) +
+                                 " bytes dropped)"),
+            std::string::npos)
+      << rec.messages[0];
+  EXPECT_NE(rec.messages[1].find("at offset " + std::to_string(delta)), std::string::npos)
+      << rec.messages[1];
 }
 
 TEST_P(WalTest, EmptyLog) {
