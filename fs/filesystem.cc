@@ -62,6 +62,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
   std::string value;
   lsm::Status s = db->Get({}, SuperblockKey(), &value);
   if (s.IsNotFound()) {
+    if (options.read_only) return Errno{EROFS};
     IRON_FS_TRY(FormatEmpty(db, format));
     s = db->Get({}, SuperblockKey(), &value);
   }
@@ -106,7 +107,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
     fs->next_ino_ = std::max(sb.inode_limit, highest + 1);
     fs->superblock_.inode_limit = fs->next_ino_;  // forces a reservation first
   }
-  IRON_FS_TRY(fs->ReclaimOrphans());
+  if (!options.read_only) IRON_FS_TRY(fs->ReclaimOrphans());
   return fs;
 }
 
@@ -254,8 +255,8 @@ void Filesystem::AddPurge(lsm::WriteBatch* batch, const Inode& inode) {
 
 void Filesystem::MaybeReclaim(Node& node) {
   if (node.state != Node::State::kLive || node.inode.nlink != 0 || node.lookups != 0 ||
-      node.opens != 0) {
-    return;
+      node.opens != 0 || options_.read_only) {
+    return;  // (read-only: the next writable mount reclaims it)
   }
   lsm::WriteBatch batch;
   AddPurge(&batch, node.inode);

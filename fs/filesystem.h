@@ -87,6 +87,10 @@ struct MountOptions {
   // Bytes of data_dir's filesystem kept free: operations that add data
   // fail with ENOSPC below it (space_guard.h). 0: no reserve.
   uint64_t reserve_bytes = 0;
+  // Mount writes nothing (no format, no reclaim of orphans left by a
+  // crash); the DB is expected to be opened read-only too, and every
+  // change then answers EROFS.
+  bool read_only = false;
 };
 
 // An inode as a lookup answers it.

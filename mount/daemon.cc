@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -220,7 +221,9 @@ int RunMount(const MountConfig& config) {
 
   int status;
   {
-    StatsWriter stats(config.data_dir, opened.db.get(), opened.fs.get());
+    // A read-only mount writes nothing in the data directory.
+    std::optional<StatsWriter> stats;
+    if (!config.read_only) stats.emplace(config.data_dir, opened.db.get(), opened.fs.get());
     if (config.single_thread) {
       status = fuse_session_loop(session);
     } else {
@@ -239,7 +242,7 @@ int RunMount(const MountConfig& config) {
   std::string report = StatsReport(opened.db.get(), opened.fs.get());
   opened.fs.reset();
   lsm::Status s = opened.db->Close();
-  WriteStatsFile(config.data_dir, report);
+  if (!config.read_only) WriteStatsFile(config.data_dir, report);
   if (!s.ok()) {
     Log(LOG_ERR, "closing the engine: %s", s.ToString().c_str());
     return 1;

@@ -16,15 +16,17 @@ std::string EngineError(const std::string& dir, const lsm::Status& s) {
     return dir + " is in use: another ironfs (or ironfs fsck) holds " + dir + "/LOCK";
   }
   if (s.IsCorruption()) {
-    return dir + " is damaged: " + s.message() + "\nRun 'ironfs fsck " + dir +
-           "' for a full report; restore the directory from a backup if it cannot be opened.";
+    return dir + " is damaged: " + s.message() + "\nNothing in it was changed. Run 'ironfs fsck " +
+           dir + "' for a full report; 'ironfs fsck --repair " + dir +
+           "' salvages what can be read and says what was lost.";
   }
   return "cannot open " + dir + ": " + s.ToString();
 }
 
 }  // namespace
 
-bool OpenEngine(const std::string& data_dir, std::unique_ptr<lsm::DB>* db, std::string* error) {
+bool OpenEngine(const std::string& data_dir, const EngineAccess& access,
+                std::unique_ptr<lsm::DB>* db, std::string* error) {
   struct stat st;
   if (stat(data_dir.c_str(), &st) != 0) {
     *error = data_dir + ": " + std::strerror(errno);
@@ -36,6 +38,10 @@ bool OpenEngine(const std::string& data_dir, std::unique_ptr<lsm::DB>* db, std::
   }
   lsm::Options options = fs::EngineOptions();
   options.create_if_missing = false;
+  options.read_only = access.read_only;
+  options.wal_recovery = access.wal_recovery;
+  // A read-only open writes no LOG; its problems are printed instead.
+  options.info_log = NewEngineLog(data_dir, /*read_only=*/true);
   lsm::Status s = lsm::DB::Open(options, data_dir, db);
   if (!s.ok()) {
     *error = EngineError(data_dir, s);
@@ -83,7 +89,8 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
 
   lsm::Options options = fs::EngineOptions();
   options.write_buffer_size = config.memtable_bytes;
-  options.info_log = NewEngineLog(dir);
+  options.read_only = config.read_only;
+  options.info_log = NewEngineLog(dir, config.read_only);
   lsm::Status s = lsm::DB::Open(options, dir, &out->db);
   if (!s.ok()) {
     *error = EngineError(dir, s);
@@ -94,6 +101,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
   mount_options.inode_cache_entries = config.inode_cache;
   mount_options.data_dir = dir;
   mount_options.reserve_bytes = config.ReserveBytes();
+  mount_options.read_only = config.read_only;
   fs::FormatOptions format;
   format.block_size = config.block_size;
   auto mounted = fs::Filesystem::Mount(out->db.get(), mount_options, format);

@@ -1,7 +1,8 @@
 // EngineLog: where the daemon's engine writes its log.
 //
-// Every line goes to the data directory's LOG file, as the engine's own
-// logger would write it; lines that report a problem (they start with
+// Every line goes to the data directory's LOG file (unless the data
+// directory is opened read-only: then nothing is written in it), as the
+// engine's own logger would write it; lines that report a problem (they start with
 // "ERROR" or "WARNING": the database went read-only, a read met damaged
 // data, a flush or compaction failed) also go to the daemon's log
 // (stderr or syslog), naming the data directory, so that whoever watches
@@ -18,7 +19,9 @@
 namespace iron::mount {
 
 // The logger for the engine of `data_dir`; nullptr if its LOG file cannot
-// be opened (the engine then opens its own).
-std::shared_ptr<lsm::Logger> NewEngineLog(const std::string& data_dir);
+// be opened (the engine then opens its own). With read_only, a logger that
+// only passes problems on to the daemon's log (stderr before the daemon
+// detaches, so fsck and stats print them).
+std::shared_ptr<lsm::Logger> NewEngineLog(const std::string& data_dir, bool read_only = false);
 
 }  // namespace iron::mount

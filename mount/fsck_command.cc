@@ -246,7 +246,9 @@ int Repair(const std::string& dir) {
   fs::RepairReport tree = fs::RepairFilesystem(db.get());
   for (const auto& line : tree.changes) Say("repaired: %s\n", line);
   changed |= !tree.changes.empty();
-  if (!tree.error.empty()) std::fprintf(stderr, "ironfs fsck: %s\n", tree.error.c_str());
+  if (!tree.status.ok()) {
+    std::fprintf(stderr, "ironfs fsck: repairing the tree: %s\n", tree.status.ToString().c_str());
+  }
   s = db->Close();
   if (!s.ok()) {
     std::fprintf(stderr, "ironfs fsck: closing after repair: %s\n", s.ToString().c_str());

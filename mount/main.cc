@@ -32,7 +32,7 @@ constexpr long kFuseSuperMagic = 0x65735546;  // statfs f_type of every FUSE mou
 int RunStats(const MountConfig& config) {
   std::unique_ptr<lsm::DB> db;
   std::string error;
-  if (OpenEngine(config.data_dir, &db, &error)) {
+  if (OpenEngine(config.data_dir, EngineAccess{.read_only = true}, &db, &error)) {
     std::printf("%s (not mounted)\n%s", config.data_dir.c_str(), StatsReport(db.get(), nullptr).c_str());
     fs::CheckReport r = fs::CheckFilesystem(db.get(), [](uint64_t keys) {
       std::fprintf(stderr, "ironfs stats: %llu keys read\r", static_cast<unsigned long long>(keys));
@@ -80,7 +80,7 @@ int RunCompact(const MountConfig& config) {
   }
   std::unique_ptr<lsm::DB> db;
   std::string error;
-  if (!OpenEngine(path, &db, &error)) {
+  if (!OpenEngine(path, EngineAccess{.read_only = false}, &db, &error)) {
     std::fprintf(stderr, "ironfs compact: %s\n", error.c_str());
     if (error.find("in use") != std::string::npos) {
       std::fprintf(stderr, "ironfs compact: it is mounted; give the mount point instead\n");
