@@ -10,9 +10,19 @@
 // directory is reachable from the root; every block belongs to an existing
 // regular file, lies below its size and holds no byte past it; every xattr
 // belongs to an existing inode flagged as having some; an inode with no
-// names has an orphan key and every orphan key an unnamed inode. Then it
-// reads every block of every table and names each damaged one (a scan of
-// keys stops at the first).
+// names has an orphan key and every orphan key an unnamed inode.
+//
+// Damaged table blocks do not stop it: its scans step over a block that
+// cannot be read (lsm::ReadOptions::skip_damaged_blocks) and go on to the
+// end, and each such block is reported with what it held in the
+// filesystem's terms: which inodes' records, entries, data blocks or xattrs,
+// and their paths where the namespace can be walked. What the lost keys
+// leave behind (an entry naming an inode whose record was lost, say) is
+// reported too, as ordinary problems.
+//
+// Problems name inode numbers and, where the surviving entries lead from
+// the root to them, paths ("inode 12 (/a/b): ..."); only keys that do not
+// parse at all are shown as (escaped) bytes.
 //
 // Orphans are not errors: a crash while files were open leaves them, and
 // the next mount reclaims them. They are counted.
@@ -31,8 +41,9 @@
 namespace iron::fs {
 
 struct CheckReport {
-  std::vector<std::string> problems;  // one line each, naming the keys
-  uint64_t keys = 0;
+  // One line each, naming inodes and paths; damaged table blocks first.
+  std::vector<std::string> problems;
+  uint64_t keys = 0;  // keys read; those of damaged blocks are not among them
   uint64_t inodes = 0;
   uint64_t directories = 0;
   uint64_t entries = 0;
@@ -40,6 +51,7 @@ struct CheckReport {
   uint64_t block_bytes = 0;
   uint64_t xattrs = 0;
   uint64_t orphans = 0;
+  uint64_t damaged_blocks = 0;  // table blocks that could not be read
 
   bool clean() const { return problems.empty(); }
   std::string ToString() const;

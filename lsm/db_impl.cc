@@ -724,7 +724,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
       if (auto t = m->RangeTombstonesIn(lower, upper)) p.tombstones.push_back(std::move(t));
     }
   }
-  version->AddIterators(lower, upper, &children, &p.tombstones);
+  version->AddIterators(lower, upper, &children, &p.tombstones, options.skip_damaged_blocks);
   p.internal = NewMergingIterator(std::move(children));
   p.pins = {mem, imm, version};
   p.on_entries_read = [this](uint64_t entries) { NoteTableReads(entries / 32 + 1); };

@@ -9,6 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "lsm/damaged_block.h"
 
 namespace iron::lsm {
 
@@ -90,6 +93,13 @@ struct ReadOptions {
   // returned, and files that hold none of them are never opened.
   std::optional<std::string> lower_bound;
   std::optional<std::string> upper_bound;
+  // Iterators only, for checkers and salvage: if set, a data block that
+  // cannot be read is stepped over instead of ending the iteration with a
+  // Corruption, and appended here (once per iterator). What the block held
+  // is then missing from the iteration, and an older version of a key it
+  // held (from a deeper table) may show in its place. The vector must
+  // outlive the iterator, which alone appends to it.
+  std::vector<DamagedBlock>* skip_damaged_blocks = nullptr;
 };
 
 struct WriteOptions {

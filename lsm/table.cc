@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "lsm/block.h"
 #include "lsm/bloom.h"
@@ -11,12 +12,17 @@ namespace iron::lsm {
 
 namespace {
 
-// Walks the data blocks of a table named by its index block.
+// Walks the data blocks of a table named by its index block. With a
+// `skipped` list it steps over blocks that cannot be read (recording each
+// once) instead of stopping at the first.
 class TableIterator final : public Iterator {
  public:
-  explicit TableIterator(std::shared_ptr<const Table> table)
+  TableIterator(std::shared_ptr<const Table> table, std::vector<DamagedBlock>* skipped,
+                std::string_view smallest_user_key)
       : table_(std::move(table)),
-        index_(table_->index_contents(), CompareInternalKeys, &table_->file_name(), kTagSize) {}
+        index_(table_->index_contents(), CompareInternalKeys, &table_->file_name(), kTagSize),
+        skipped_(skipped),
+        smallest_user_key_(smallest_user_key) {}
 
   bool Valid() const override { return data_ && data_->Valid(); }
   void SeekToFirst() override {
@@ -46,6 +52,7 @@ class TableIterator final : public Iterator {
  private:
   void LoadBlock() {
     data_.reset();
+    damaged_ = false;
     if (!index_.Valid()) return;
     std::string_view handle_bytes = index_.value();
     BlockHandle handle;
@@ -54,27 +61,65 @@ class TableIterator final : public Iterator {
       status_ = Status::Corruption(table_->file_name() + ": bad block handle in index");
       return;
     }
+    block_offset_ = handle.offset;
     Status s = table_->ReadDataBlock(handle, &contents);
     if (!s.ok()) {
+      if (skipped_ != nullptr) {
+        Skip(s);
+        damaged_ = true;
+        return;
+      }
       status_ = s;
       return;
     }
     data_.emplace(contents, CompareInternalKeys, &table_->file_name(), kTagSize);
   }
 
-  // Moves past blocks that end before the position, stopping at errors.
+  // Moves past blocks that end before the position (or, when skipping, that
+  // cannot be read), stopping at errors.
   void SkipEmptyBlocks() {
-    while (data_ && !data_->Valid() && data_->status().ok() && status_.ok()) {
+    while (status_.ok() && (damaged_ || (data_ && !data_->Valid()))) {
+      if (data_ && !data_->status().ok()) {
+        if (skipped_ == nullptr) return;
+        Skip(data_->status());
+      }
       index_.Next();
       LoadBlock();
       if (data_) data_->SeekToFirst();
     }
   }
 
+  // Records the block at the index's position as damaged, once.
+  void Skip(const Status& s) {
+    if (!recorded_.insert(block_offset_).second) return;
+    DamagedBlock d;
+    d.file = table_->file_name();
+    d.offset = block_offset_;
+    d.error = s.ToString();
+    d.largest.assign(ExtractUserKey(index_.key()));
+    d.smallest.assign(smallest_user_key_);
+    // The block before it in the index holds the lower end; damage is rare,
+    // so a walk of the index is cheap enough.
+    BlockIter before(table_->index_contents(), CompareInternalKeys, &table_->file_name(),
+                     kTagSize);
+    for (before.SeekToFirst(); before.Valid(); before.Next()) {
+      std::string_view handle_bytes = before.value();
+      BlockHandle h;
+      if (!h.DecodeFrom(&handle_bytes) || h.offset >= block_offset_) break;
+      d.smallest.assign(ExtractUserKey(before.key()));
+    }
+    skipped_->push_back(std::move(d));
+  }
+
   std::shared_ptr<const Table> table_;
   BlockIter index_;
   std::optional<BlockIter> data_;
   Status status_;
+  std::vector<DamagedBlock>* const skipped_;  // nullptr: stop at damage
+  const std::string smallest_user_key_;
+  uint64_t block_offset_ = 0;  // of the block data_ holds
+  bool damaged_ = false;       // ... which could not be read and was skipped
+  std::set<uint64_t> recorded_;
 };
 
 }  // namespace
@@ -198,7 +243,12 @@ Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
 }
 
 std::unique_ptr<Iterator> Table::NewIterator() const {
-  return std::make_unique<TableIterator>(shared_from_this());
+  return std::make_unique<TableIterator>(shared_from_this(), nullptr, std::string_view());
+}
+
+std::unique_ptr<Iterator> Table::NewIterator(std::vector<DamagedBlock>* skipped,
+                                             std::string_view smallest_user_key) const {
+  return std::make_unique<TableIterator>(shared_from_this(), skipped, smallest_user_key);
 }
 
 }  // namespace iron::lsm

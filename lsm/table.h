@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "lsm/env.h"
 #include "lsm/internal_key.h"
@@ -44,6 +46,11 @@ class Table : public std::enable_shared_from_this<Table> {
 
   // Point entries (not range tombstones) in internal-key order.
   std::unique_ptr<Iterator> NewIterator() const;
+  // The same, stepping over data blocks that cannot be read and appending
+  // each to *skipped (see ReadOptions::skip_damaged_blocks);
+  // smallest_user_key is the table's, the lower end of its first block.
+  std::unique_ptr<Iterator> NewIterator(std::vector<DamagedBlock>* skipped,
+                                        std::string_view smallest_user_key) const;
 
   // Reads every data block, checking its checksum and its entries, and
   // adds one line per damaged block to `problems` (file, offset, and the

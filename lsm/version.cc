@@ -80,12 +80,15 @@ Status Version::Get(const LookupKey& key, uint64_t user_key_hash, std::string* v
 
 void Version::AddIterators(const std::string* lower, const std::string* upper,
                            std::vector<std::unique_ptr<Iterator>>* iters,
-                           std::vector<RangeTombstonesPtr>* tombstones) const {
+                           std::vector<RangeTombstonesPtr>* tombstones,
+                           std::vector<DamagedBlock>* skip_damaged) const {
   for (const auto& level : levels_) {
     for (const auto& f : level) {
       if (lower != nullptr && f->largest_user_key() < std::string_view(*lower)) continue;
       if (upper != nullptr && f->smallest_user_key() >= std::string_view(*upper)) continue;
-      iters->push_back(f->table->NewIterator());
+      iters->push_back(skip_damaged == nullptr
+                           ? f->table->NewIterator()
+                           : f->table->NewIterator(skip_damaged, f->smallest_user_key()));
       const RangeTombstonesPtr& t = f->table->range_tombstones();
       if (t && !t->empty()) tombstones->push_back(t);
     }

@@ -61,9 +61,11 @@ class Version {
 
   // Iterators over every table that may hold user keys in
   // [lower, upper) (nullptr: unbounded), and their range tombstones.
+  // skip_damaged: see ReadOptions::skip_damaged_blocks.
   void AddIterators(const std::string* lower, const std::string* upper,
                     std::vector<std::unique_ptr<Iterator>>* iters,
-                    std::vector<RangeTombstonesPtr>* tombstones) const;
+                    std::vector<RangeTombstonesPtr>* tombstones,
+                    std::vector<DamagedBlock>* skip_damaged = nullptr) const;
 
   // Files of `level` whose user-key range overlaps [begin, end]
   // (nullptr: unbounded). For level 0 the range grows to cover every

@@ -2,6 +2,8 @@
 // behind the filesystem's back.
 #include "fs/checker.h"
 
+#include <filesystem>
+
 #include "fs/key_schema.h"
 #include "tests/fs/fs_fixture.h"
 
@@ -135,6 +137,77 @@ TEST_F(CheckerTest, InodeBeyondTheLimit) {
   Put(DirEntryKey(kRootIno, "far"), EncodeDirEntry({n.ino, TypeOfMode(n.mode)}));
   Inode f = Read(file_ino_);
   ExpectProblem("inode limit");
+}
+
+// The largest table of the data directory (the file data's, here).
+std::string LargestTable(const std::string& dir) {
+  std::string best;
+  uintmax_t best_size = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".sst" && e.file_size() > best_size) {
+      best_size = e.file_size();
+      best = e.path().string();
+    }
+  }
+  return best;
+}
+
+// A flipped byte in one data block of a table: the checker steps over the
+// block, counts every other key, and says which file lost which blocks.
+TEST_F(CheckerTest, DamagedBlockIsSteppedOverAndNamedByInodeAndPath) {
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i * 7 % 26);
+  uint64_t big_ino = WriteFile(dir_ino_, "big", big);
+  for (int i = 0; i < 20; ++i) WriteFile(dir_ino_, "small" + std::to_string(i), "data");
+  ASSERT_TRUE(db_->Flush().ok());
+  uint64_t keys_before = CheckFilesystem(db_.get()).keys;
+  Unmount();
+
+  std::string table = LargestTable(dir_.path());
+  ASSERT_FALSE(table.empty());
+  std::string data = lsm::test::ReadFileOrDie(table);
+  data[data.size() / 2] ^= 0x40;
+  lsm::test::WriteFileOrDie(table, data);
+
+  ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
+  CheckReport report = CheckFilesystem(db_.get());
+  ASSERT_FALSE(report.clean());
+  // One table block holds one or two file blocks; every other key is read.
+  EXPECT_LT(report.keys, keys_before);
+  EXPECT_GE(report.keys + 2, keys_before) << report.ToString();
+  std::string name = "inode " + std::to_string(big_ino) + " (/dir/big): data blocks ";
+  std::string sst = std::filesystem::path(table).filename().string();
+  bool named = false;
+  for (const std::string& p : report.problems) {
+    named |= p.find(name) == 0 && p.find("unreadable (table " + sst + " at offset ") != std::string::npos;
+    EXPECT_EQ(p.find("\\x"), std::string::npos) << "raw key bytes: " << p;
+  }
+  EXPECT_TRUE(named) << report.ToString();
+}
+
+// Lost inode records are named by the paths of the entries that name them.
+TEST_F(CheckerTest, DamagedInodeBlockNamesThePathsOfTheLostInodes) {
+  std::vector<uint64_t> inos;
+  for (int i = 0; i < 400; ++i) inos.push_back(WriteFile(dir_ino_, "f" + std::to_string(i), ""));
+  ASSERT_TRUE(db_->Flush().ok());
+  Unmount();
+  // The inode records' table is the largest: the files are empty.
+  std::string table = LargestTable(dir_.path());
+  std::string data = lsm::test::ReadFileOrDie(table);
+  data[data.size() / 3] ^= 0x40;
+  lsm::test::WriteFileOrDie(table, data);
+
+  ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
+  CheckReport report = CheckFilesystem(db_.get());
+  EXPECT_GT(report.inodes, 300u) << report.ToString();  // went on past the block
+  size_t lost = 0;
+  for (const std::string& p : report.problems) {
+    if (p.find("): inode record unreadable (table ") != std::string::npos) {
+      EXPECT_NE(p.find(" (/dir/f"), std::string::npos) << p;
+      ++lost;
+    }
+  }
+  EXPECT_GT(lost, 0u) << report.ToString();
 }
 
 }  // namespace

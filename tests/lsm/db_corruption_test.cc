@@ -2,6 +2,7 @@
 // return wrong data.
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -214,6 +215,58 @@ TEST_F(CorruptionTest, VerifyTablesNamesEveryDamagedBlock) {
   ASSERT_TRUE(Open(&db).ok());
   ASSERT_TRUE(db->VerifyTables(&problems).ok());
   EXPECT_EQ(problems.size(), 2u);
+}
+
+// A checker's scan steps over a damaged block and goes on to the end,
+// naming the block and the keys it may have held.
+TEST_F(CorruptionTest, IteratorCanSkipDamagedBlocks) {
+  Fill(5000, /*flush=*/true);
+  auto tables = Files(FileType::kTable);
+  ASSERT_EQ(tables.size(), 1u);
+  std::string data = test::ReadFileOrDie(tables[0]);
+  data[data.size() / 4] ^= 0x40;
+  data[data.size() / 2] ^= 0x40;
+  test::WriteFileOrDie(tables[0], data);
+
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  std::vector<DamagedBlock> skipped;
+  ReadOptions ro;
+  ro.skip_damaged_blocks = &skipped;
+  std::set<std::string> seen;
+  auto it = db->NewIterator(ro);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ASSERT_EQ(it->value(), std::string(100, 'a' + std::stoi(std::string(it->key())) % 26));
+    seen.insert(std::string(it->key()));
+  }
+  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+  ASSERT_EQ(skipped.size(), 2u);
+  // Every key is either seen or inside a skipped block's range.
+  for (int i = 0; i < 5000; ++i) {
+    std::string k = test::NumberKey(i);
+    bool in_skipped = false;
+    for (const DamagedBlock& d : skipped) in_skipped |= d.smallest <= k && k <= d.largest;
+    EXPECT_TRUE(seen.count(k) == 1 || in_skipped) << k;
+  }
+  EXPECT_GT(seen.size(), 4800u);
+  for (const DamagedBlock& d : skipped) {
+    EXPECT_EQ(d.file, tables[0]);
+    EXPECT_GT(d.offset, 0u);
+    EXPECT_LT(d.smallest, d.largest);
+    EXPECT_FALSE(d.error.empty());
+  }
+  // A seek into a damaged block lands on the next good one, and the block
+  // is recorded once per iterator however often it is met.
+  it.reset();
+  const DamagedBlock first = skipped[0];
+  std::vector<DamagedBlock> again;
+  ro.skip_damaged_blocks = &again;
+  auto it2 = db->NewIterator(ro);
+  it2->Seek(first.largest);
+  it2->Seek(first.largest);
+  ASSERT_TRUE(it2->Valid());
+  EXPECT_GT(std::string(it2->key()), first.largest);
+  EXPECT_EQ(again.size(), 1u);
 }
 
 TEST_F(CorruptionTest, MissingCurrentWithDataRefusesToStartOver) {
