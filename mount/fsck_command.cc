@@ -17,6 +17,7 @@
 #include "lsm/db.h"
 #include "lsm/filename.h"
 #include "lsm/repair.h"
+#include "mount/engine_log.h"
 
 namespace iron::mount {
 namespace {
@@ -57,8 +58,10 @@ std::string DescribeLost(const lsm::LostRange& r) {
   return r.file + ": " + r.what + " (" + range + ")";
 }
 
-lsm::Options CheckOptions(bool read_only) {
+lsm::Options CheckOptions(const std::string& dir, bool read_only) {
   lsm::Options o = fs::EngineOptions();
+  // The engine's warnings go to stderr; a check writes no LOG.
+  o.info_log = NewEngineLog(dir, /*read_only=*/true);
   o.create_if_missing = false;
   o.read_only = read_only;
   o.wal_recovery = lsm::WalRecovery::kSkipDamage;
@@ -111,7 +114,7 @@ bool Busy(const lsm::Status& s, const std::string& dir) {
 int ReportUnopenable(const std::string& dir, const lsm::Status& open_error) {
   std::printf("damage: %s\n", open_error.ToString().c_str());
   lsm::RepairReport report;
-  lsm::Status s = lsm::RepairDB(CheckOptions(true), dir, /*dry_run=*/true, &report);
+  lsm::Status s = lsm::RepairDB(CheckOptions(dir, true), dir, /*dry_run=*/true, &report);
   if (!s.ok()) {
     std::fprintf(stderr, "ironfs fsck: cannot look further: %s\n", s.ToString().c_str());
   }
@@ -126,7 +129,7 @@ int ReportUnopenable(const std::string& dir, const lsm::Status& open_error) {
 // Opens read-only and checks everything; prints the report.
 int Check(const std::string& dir, bool quiet_progress) {
   std::unique_ptr<lsm::DB> db;
-  lsm::Status s = lsm::DB::Open(CheckOptions(true), dir, &db);
+  lsm::Status s = lsm::DB::Open(CheckOptions(dir, true), dir, &db);
   if (Busy(s, dir)) return kCannotCheck;
   if (!s.ok()) {
     if (s.IsCorruption() || s.IsNotFound() || s.IsIOError()) return ReportUnopenable(dir, s);
@@ -200,11 +203,11 @@ int Repair(const std::string& dir) {
   // 1. What is damaged; refuse if the directory is in use.
   {
     std::unique_ptr<lsm::DB> probe;
-    lsm::Status s = lsm::DB::Open(CheckOptions(true), dir, &probe);
+    lsm::Status s = lsm::DB::Open(CheckOptions(dir, true), dir, &probe);
     if (Busy(s, dir)) return kCannotCheck;
   }
   lsm::RepairReport found;
-  lsm::Status s = lsm::RepairDB(CheckOptions(false), dir, /*dry_run=*/true, &found);
+  lsm::Status s = lsm::RepairDB(CheckOptions(dir, false), dir, /*dry_run=*/true, &found);
   if (!s.ok()) {
     std::fprintf(stderr, "ironfs fsck: cannot repair %s: %s\n", dir.c_str(), s.ToString().c_str());
     return kCannotCheck;
@@ -223,7 +226,7 @@ int Repair(const std::string& dir) {
   }
   // 3. Tables and manifest.
   lsm::RepairReport done;
-  s = lsm::RepairDB(CheckOptions(false), dir, /*dry_run=*/false, &done);
+  s = lsm::RepairDB(CheckOptions(dir, false), dir, /*dry_run=*/false, &done);
   if (!s.ok()) {
     std::fprintf(stderr, "ironfs fsck: repair failed: %s\n", s.ToString().c_str());
     return kLeftUnrepaired;
@@ -233,7 +236,7 @@ int Repair(const std::string& dir) {
   changed |= !done.actions.empty();
   // 4. The WALs (every readable record replayed) and the filesystem tree.
   std::unique_ptr<lsm::DB> db;
-  s = lsm::DB::Open(CheckOptions(false), dir, &db);
+  s = lsm::DB::Open(CheckOptions(dir, false), dir, &db);
   if (!s.ok()) {
     std::fprintf(stderr, "ironfs fsck: the repaired engine does not open: %s\n",
                  s.ToString().c_str());
