@@ -47,6 +47,9 @@ echo "figure: one flipped byte: $bad of 8 files EIO, $good read back exactly"
 unmount
 if out=$("$IRONFS" fsck "$DATA" 2>&1); then fail "fsck says clean with a damaged table"; fi
 echo "$out" | grep -q "$(basename "$table")" || { echo "$out" >&2; fail "fsck does not name the damaged table"; }
+echo "$out" | grep -q "^problem: inode [0-9]* (/f[1-8]): data blocks [0-9]*-[0-9]* unreadable (table " ||
+  { echo "$out" >&2; fail "fsck does not name the damaged file by inode and path"; }
+echo "figure: fsck on the flipped byte: $(echo "$out" | grep -m1 'unreadable (table ')"
 
 # A garbled manifest: the mount is refused, saying what to do.
 manifest=$(ls "$DATA"/MANIFEST-* | head -1)

@@ -200,6 +200,19 @@ TEST_F(RepairTest, InodeRecordsLostWithADamagedBlock) {
   EXPECT_TRUE(RepairFilesystem(db_.get()).changes.empty());
 }
 
+TEST_F(RepairTest, InodeLimitIsRaisedAndStrangeKeysRemoved) {
+  Inode n = Read(file_ino_);
+  n.ino = 1ull << 40;
+  Put(InodeKey(n.ino), EncodeInode(n));
+  Put(DirEntryKey(kRootIno, "far"), EncodeDirEntry({n.ino, TypeOfMode(n.mode)}));
+  Put("Zkey", "");
+  Put(InodeKey(77777) + "x", "");  // an inode key of the wrong length
+  RepairExpecting({"superblock: inode limit", "raised to " + std::to_string(n.ino + 1),
+                   "removed key Zkey", "removed key I"});
+  // New inodes are numbered past it.
+  EXPECT_GT(Mkdir(kRootIno, "new"), n.ino);
+}
+
 TEST_F(RepairTest, CleanFilesystemIsLeftAlone) {
   RepairReport report = RepairFilesystem(db_.get());
   EXPECT_TRUE(report.status.ok());
