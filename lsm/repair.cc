@@ -7,7 +7,11 @@
 #include "lsm/table.h"
 #include "lsm/table_output.h"
 #include "lsm/version_set.h"
+#include "lsm/coding.h"
 #include "lsm/wal_reader.h"
+#include "lsm/wal_writer.h"
+#include "lsm/write_batch.h"
+#include "lsm/write_batch_internal.h"
 
 namespace iron::lsm {
 
@@ -17,6 +21,9 @@ std::string BaseName(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
+
+// A damaged WAL record names at most this many of the keys it held.
+constexpr size_t kMaxKeysNamed = 10000;
 
 class Repairer {
  public:
@@ -109,12 +116,20 @@ class Repairer {
   }
 
   // Names each WAL the next Open replays that holds damage (not a torn
-  // tail); that Open, with WalRecovery::kSkipDamage, salvages it.
+  // tail), and the keys each damaged record wrote where its bytes still
+  // decode; that Open, with WalRecovery::kSkipDamage, salvages the rest.
   void CheckLogs(const std::vector<std::string>& children) {
+    struct Region {
+      uint64_t offset;
+      std::string what;
+    };
     struct Reporter : WalReader::Reporter {
-      std::string damage;
+      WalReader* reader = nullptr;
+      std::vector<Region> regions;
       void Dropped(uint64_t, WalReader::Drop kind, const Status& reason) override {
-        if (kind == WalReader::Drop::kDamage) damage = reason.message();
+        if (kind == WalReader::Drop::kDamage) {
+          regions.push_back(Region{reader->LastRecordEnd(), reason.message()});
+        }
       }
     };
     for (const auto& name : children) {
@@ -128,20 +143,59 @@ class Repairer {
       Status s = env_->NewSequentialFile(dir_ + "/" + name, &file);
       Reporter reporter;
       if (s.ok()) {
-        WalReader reader(std::move(file), name, &reporter);
+        WalReader reader(std::move(file), name, &reporter, /*resync=*/true);
+        reporter.reader = &reader;
         std::string record;
         while (reader.ReadRecord(&record)) {
         }
       } else {
-        reporter.damage = s.ToString();
+        reporter.regions.push_back(Region{0, s.ToString()});
       }
-      if (reporter.damage.empty()) continue;
+      if (reporter.regions.empty()) continue;
       report_->damaged_files.push_back(name);
-      report_->lost.push_back(LostRange{name, reporter.damage, std::nullopt, std::nullopt});
-      report_->actions.push_back(std::string(dry_run_ ? "would replay " : "replays ") +
-                                 "every readable record of " + name + " (" + reporter.damage +
-                                 ")");
+      for (const Region& r : reporter.regions) {
+        std::vector<std::pair<std::string, std::string>> keys;
+        DamagedRecordKeys(dir_ + "/" + name, r.offset, &keys);
+        if (keys.empty()) {
+          report_->lost.push_back(LostRange{name, r.what, std::nullopt, std::nullopt});
+        }
+        for (auto& [first, last] : keys) {
+          report_->lost.push_back(LostRange{
+              name, "a damaged record at offset " + std::to_string(r.offset), first, last});
+        }
+        if (dry_run_) report_->actions.push_back("would replay every readable record of " + r.what);
+      }
     }
+  }
+
+  // The keys (or deleted ranges) of the record at `offset` of a WAL whose
+  // checksum failed, as far as its bytes still decode as a write batch:
+  // what the damaged record may have lost.
+  void DamagedRecordKeys(const std::string& path, uint64_t offset,
+                         std::vector<std::pair<std::string, std::string>>* keys) {
+    std::unique_ptr<SequentialFile> file;
+    if (!env_->NewSequentialFile(path, &file).ok() || !file->Skip(offset).ok()) return;
+    char header[kWalHeaderSize];
+    std::string_view got;
+    if (!file->Read(kWalHeaderSize, &got, header).ok() || got.size() != kWalHeaderSize) return;
+    uint32_t length = DecodeFixed32(got.data() + 4);
+    if (length == 0 || length > kWalMaxRecord) return;
+    std::string payload(length, '\0');
+    if (!file->Read(length, &got, payload.data()).ok()) return;
+    payload.assign(got);
+    WriteBatch batch;
+    if (!WriteBatchInternal::SetContents(&batch, payload).ok()) return;
+    struct Collector : WriteBatch::Handler {
+      std::vector<std::pair<std::string, std::string>>* keys;
+      void Add(std::string_view a, std::string_view b) {
+        if (keys->size() < kMaxKeysNamed) keys->emplace_back(a, b);
+      }
+      void Put(std::string_view key, std::string_view) override { Add(key, key); }
+      void Delete(std::string_view key) override { Add(key, key); }
+      void DeleteRange(std::string_view begin, std::string_view end) override { Add(begin, end); }
+    } collector;
+    collector.keys = keys;
+    batch.Iterate(&collector);  // keeps what decoded before any error
   }
 
   // Keeps a sound table as it is; salvages any other.

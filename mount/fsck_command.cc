@@ -11,7 +11,7 @@
 
 #include "fs/checker.h"
 #include "fs/filesystem.h"
-#include "fs/key_schema.h"
+#include "fs/lost_keys.h"
 #include "fs/repair.h"
 #include "lsm/coding.h"
 #include "lsm/db.h"
@@ -29,34 +29,11 @@ constexpr int kLeftUnrepaired = 4;
 
 void Say(const char* fmt, const std::string& a) { std::printf(fmt, a.c_str()); }
 
-// A user key of the filesystem in its own terms.
-std::string DescribeKey(const std::string& key) {
-  fs::ParsedKey k;
-  if (!fs::ParseKey(key, &k)) return "key " + lsm::EscapeBytes(key);
-  std::string ino = "inode " + std::to_string(k.ino);
-  switch (k.kind) {
-    case fs::KeyKind::kSuperblock: return "the superblock";
-    case fs::KeyKind::kInode: return ino + " (its record)";
-    case fs::KeyKind::kDirEntry: return "an entry of directory " + ino;
-    case fs::KeyKind::kBlock: return ino + " data block " + std::to_string(k.block);
-    case fs::KeyKind::kXattr: return ino + " (an extended attribute)";
-    case fs::KeyKind::kOrphan: return ino + " (its orphan mark)";
-  }
-  return "key " + lsm::EscapeBytes(key);
-}
-
-std::string DescribeLost(const lsm::LostRange& r) {
-  std::string range;
-  if (r.first && r.last && *r.first == *r.last) {
-    range = "keys of " + DescribeKey(*r.first);
-  } else if (r.first || r.last) {
-    range = "keys from " + (r.first ? DescribeKey(*r.first) : "the table's first") + " to " +
-            (r.last ? DescribeKey(*r.last) : "the table's last");
-  } else {
-    range = "keys unknown";
-  }
-  return r.file + ": " + r.what + " (" + range + ")";
-}
+// Swallows the engine's lines: for the probe that only asks "in use?".
+class QuietLog final : public lsm::Logger {
+ public:
+  void Log(std::string_view) override {}
+};
 
 lsm::Options CheckOptions(const std::string& dir, bool read_only) {
   lsm::Options o = fs::EngineOptions();
@@ -118,7 +95,7 @@ int ReportUnopenable(const std::string& dir, const lsm::Status& open_error) {
   if (!s.ok()) {
     std::fprintf(stderr, "ironfs fsck: cannot look further: %s\n", s.ToString().c_str());
   }
-  for (const auto& lost : report.lost) Say("damage: %s\n", DescribeLost(lost));
+  for (const auto& lost : fs::DescribeLostKeys(nullptr, report.lost)) Say("damage: %s\n", lost);
   for (const auto& action : report.actions) Say("--repair %s\n", action);
   std::printf("The filesystem cannot be opened until it is repaired: "
               "'ironfs fsck --repair %s' salvages what can be read (damaged files are "
@@ -137,7 +114,6 @@ int Check(const std::string& dir, bool quiet_progress) {
     return kCannotCheck;
   }
   std::vector<std::string> wal_damage = db->RecoveryDamage();
-  for (const auto& d : wal_damage) Say("damage: %s\n", d);
   fs::CheckReport report = fs::CheckFilesystem(db.get(), [&](uint64_t keys) {
     if (!quiet_progress) {
       std::fprintf(stderr, "ironfs fsck: %llu keys checked\r", static_cast<unsigned long long>(keys));
@@ -149,8 +125,20 @@ int Check(const std::string& dir, bool quiet_progress) {
                 "next mount reclaims them)\n",
                 static_cast<unsigned long long>(report.orphans));
   }
+  if (!wal_damage.empty()) {
+    // What the damaged records held, where their bytes still say.
+    lsm::RepairReport dry;
+    if (lsm::RepairDB(CheckOptions(dir, true), dir, /*dry_run=*/true, &dry).ok()) {
+      for (const auto& lost : fs::DescribeLostKeys(db.get(), dry.lost)) Say("damage: %s\n", lost);
+    }
+  }
   db->Close();
   if (wal_damage.empty() && report.clean()) return kClean;
+  for (const auto& d : wal_damage) Say("damage: %s\n", d);
+  if (!wal_damage.empty()) {
+    std::printf("(the tree above is what the WAL holds without the damaged records; a mount "
+                "refuses it until it is repaired)\n");
+  }
   std::printf("'ironfs fsck --repair %s' salvages what can be read (damaged files are copied "
               "aside first).\n", dir.c_str());
   return kDamage;
@@ -203,7 +191,9 @@ int Repair(const std::string& dir) {
   // 1. What is damaged; refuse if the directory is in use.
   {
     std::unique_ptr<lsm::DB> probe;
-    lsm::Status s = lsm::DB::Open(CheckOptions(dir, true), dir, &probe);
+    lsm::Options quiet = CheckOptions(dir, true);
+    quiet.info_log = std::make_shared<QuietLog>();
+    lsm::Status s = lsm::DB::Open(quiet, dir, &probe);
     if (Busy(s, dir)) return kCannotCheck;
   }
   lsm::RepairReport found;
@@ -231,7 +221,6 @@ int Repair(const std::string& dir) {
     std::fprintf(stderr, "ironfs fsck: repair failed: %s\n", s.ToString().c_str());
     return kLeftUnrepaired;
   }
-  for (const auto& lost : done.lost) Say("lost: %s\n", DescribeLost(lost));
   for (const auto& action : done.actions) Say("repaired: %s\n", action);
   changed |= !done.actions.empty();
   // 4. The WALs (every readable record replayed) and the filesystem tree.
@@ -243,10 +232,11 @@ int Repair(const std::string& dir) {
     return kLeftUnrepaired;
   }
   for (const auto& d : db->RecoveryDamage()) {
-    Say("lost: %s (every readable record before and after it was kept)\n", d);
+    Say("repaired: skipped %s; every readable record before and after it was kept\n", d);
     changed = true;
   }
   fs::RepairReport tree = fs::RepairFilesystem(db.get());
+  for (const auto& lost : fs::DescribeLostKeys(db.get(), done.lost)) Say("lost: %s\n", lost);
   for (const auto& line : tree.changes) Say("repaired: %s\n", line);
   changed |= !tree.changes.empty();
   if (!tree.status.ok()) {

@@ -162,7 +162,7 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
   std::vector<std::string> positional, options;
   po::options_description desc;
   desc.add_options()("help,h", "")("version,V", "")("foreground,f", "")("debug,d", "")(
-      "single,s", "")("option,o", po::value(&options)->composing(), "")(
+      "single,s", "")("repair", "")("option,o", po::value(&options)->composing(), "")(
       "positional", po::value(&positional)->composing(), "");
   po::positional_options_description pos;
   pos.add("positional", -1);
