@@ -88,7 +88,7 @@ void VersionSet::Publish(std::shared_ptr<const Version> v) {
   current_ = std::move(v);
 }
 
-Status VersionSet::Recover() {
+Status VersionSet::ReadManifest(ManifestState* state) const {
   std::string current;
   Status s = ReadFileToString(env_, CurrentFileName(dir_), &current, /*max_bytes=*/4096);
   if (!s.ok()) {
@@ -123,7 +123,6 @@ Status VersionSet::Recover() {
 
   std::optional<uint64_t> next_file, log_number;
   std::optional<SequenceNumber> last_seq;
-  // Replay edits on metadata only; tables are opened once at the end.
   std::vector<std::vector<FileMetaData>> levels(options_.num_levels);
   std::string record;
   int edits = 0;
@@ -153,25 +152,45 @@ Status VersionSet::Recover() {
                                           !next_file ? "next file number" :
                                           !log_number ? "log number" : "last sequence") + ")");
   }
+  state->levels = std::move(levels);
+  state->next_file_number = *next_file;
+  state->log_number = *log_number;
+  state->last_sequence = *last_seq;
+  state->manifest_number = number;
+  return Status::OK();
+}
 
+Status VersionSet::Recover() {
+  ManifestState state;
+  IRON_RETURN_IF_ERROR(ReadManifest(&state));
   VersionEdit all;
   for (int level = 0; level < options_.num_levels; ++level) {
-    for (auto& f : levels[level]) all.AddFile(level, f);
+    for (auto& f : state.levels[level]) all.AddFile(level, f);
   }
+  all.SetNextFileNumber(state.next_file_number);
+  all.SetLogNumber(state.log_number);
+  all.SetLastSequence(state.last_sequence);
+  IRON_RETURN_IF_ERROR(InstallState(all));
+  manifest_number_ = state.manifest_number;
+  MarkFileNumberUsed(state.manifest_number);
+  return Status::OK();
+}
+
+Status VersionSet::InstallState(const VersionEdit& all) {
   std::shared_ptr<Version> v;
   Version empty(options_.num_levels);
-  s = Apply(empty, all, &v);
-  if (!s.ok()) return s;
+  IRON_RETURN_IF_ERROR(Apply(empty, all, &v));
   Publish(std::move(v));
-  next_file_number_ = *next_file;
-  log_number_ = *log_number;
-  last_sequence_ = *last_seq;
-  manifest_number_ = number;
-  MarkFileNumberUsed(number);
-  for (const auto& level : levels) {
-    for (const auto& f : level) MarkFileNumberUsed(f.number);
-  }
+  next_file_number_ = all.next_file_number().value_or(next_file_number_);
+  log_number_ = all.log_number().value_or(log_number_);
+  last_sequence_ = all.last_sequence().value_or(last_sequence_);
+  for (const auto& [level, f] : all.new_files()) MarkFileNumberUsed(f.number);
   return Status::OK();
+}
+
+Status VersionSet::InstallRepairedState(const VersionEdit& all) {
+  IRON_RETURN_IF_ERROR(InstallState(all));
+  return WriteSnapshotManifest();
 }
 
 VersionEdit VersionSet::SnapshotEdit() const {

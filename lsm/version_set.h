@@ -39,6 +39,15 @@ struct Compaction {
   uint64_t InputBytes() const;
 };
 
+// What a manifest says, before any table is opened.
+struct ManifestState {
+  std::vector<std::vector<FileMetaData>> levels;  // live tables per level
+  uint64_t next_file_number = 0;
+  uint64_t log_number = 0;
+  SequenceNumber last_sequence = 0;
+  uint64_t manifest_number = 0;
+};
+
 class VersionSet {
  public:
   VersionSet(const std::string& dir, const Options& options, Env* env, Logger* log);
@@ -48,6 +57,13 @@ class VersionSet {
   // Reads CURRENT and the manifest it names. NotFound if there is no
   // CURRENT (a new DB); Corruption naming the problem otherwise.
   Status Recover();
+  // The same reading of CURRENT and the manifest, without opening tables
+  // or changing this VersionSet (repair.h reads a damaged directory so).
+  Status ReadManifest(ManifestState* state) const;
+  // Repair: makes `all` (every live table, and fields 1 to 3) the whole
+  // state, then writes a fresh manifest holding it and points CURRENT at
+  // it. Every table `all` names must open.
+  Status InstallRepairedState(const VersionEdit& all);
   // Starts a new manifest holding the whole current state and points
   // CURRENT at it. Called once by Open after recovery.
   Status WriteSnapshotManifest();
@@ -88,6 +104,8 @@ class VersionSet {
 
  private:
   Status OpenTable(const FileMetaData& meta, std::shared_ptr<Table>* table);
+  // Publishes `all` (applied to an empty version) and takes its counters.
+  Status InstallState(const VersionEdit& all);
   // One edit holding the whole current state.
   VersionEdit SnapshotEdit() const;
   // Writes and syncs manifest `number` holding `snapshot` and points CURRENT

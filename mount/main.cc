@@ -4,6 +4,7 @@
 
 #include "fs/checker.h"
 #include "mount/daemon.h"
+#include "mount/fsck_command.h"
 #include "mount/control.h"
 #include "mount/data_dir.h"
 #include "mount/options.h"
@@ -27,30 +28,6 @@ namespace iron::mount {
 namespace {
 
 constexpr long kFuseSuperMagic = 0x65735546;  // statfs f_type of every FUSE mount
-
-int RunFsck(const MountConfig& config) {
-  std::unique_ptr<lsm::DB> db;
-  std::string error;
-  if (!OpenEngine(config.data_dir, EngineAccess{.read_only = true}, &db, &error)) {
-    std::fprintf(stderr, "ironfs fsck: %s\n", error.c_str());
-    if (error.find("in use") != std::string::npos) {
-      std::fprintf(stderr, "ironfs fsck: it is mounted; unmount it first (fsck checks offline)\n");
-    }
-    return 2;
-  }
-  fs::CheckReport report = fs::CheckFilesystem(db.get(), [](uint64_t keys) {
-    std::fprintf(stderr, "ironfs fsck: %llu keys checked\r", static_cast<unsigned long long>(keys));
-  });
-  std::printf("%s", report.ToString().c_str());
-  if (report.orphans > 0) {
-    std::printf("(%llu orphans: files deleted while open when the filesystem stopped; the "
-                "next mount reclaims them)\n",
-                static_cast<unsigned long long>(report.orphans));
-  }
-  lsm::Status s = db->Close();
-  if (!s.ok()) std::fprintf(stderr, "ironfs fsck: closing: %s\n", s.ToString().c_str());
-  return report.clean() ? 0 : 1;
-}
 
 int RunStats(const MountConfig& config) {
   std::unique_ptr<lsm::DB> db;
@@ -137,7 +114,7 @@ int main(int argc, char** argv) {
       std::printf("ironfs %s (libfuse %s)\n", IRONFS_VERSION, fuse_pkgversion());
       return 0;
     case Command::kFsck:
-      return RunFsck(p.config);
+      return RunFsck(p.config, p.repair);
     case Command::kStats:
       return RunStats(p.config);
     case Command::kCompact:

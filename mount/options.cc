@@ -140,8 +140,15 @@ bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::str
 std::string Usage() {
   std::ostringstream s;
   s << "usage: ironfs DATA_DIR MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]\n"
-       "       ironfs fsck DATA_DIR     check an unmounted filesystem (exit 0: clean,\n"
-       "                                1: problems found, 2: could not check)\n"
+       "       ironfs fsck DATA_DIR     check an unmounted filesystem, changing nothing\n"
+       "                                (exit 0: clean, 1: damage or problems found,\n"
+       "                                2: could not look at all)\n"
+       "       ironfs fsck --repair DATA_DIR\n"
+       "                                salvage a damaged one: copies the damaged files\n"
+       "                                into DATA_DIR/damaged-TIME/, keeps everything\n"
+       "                                readable, says what was lost, moves unreachable\n"
+       "                                files into /lost+found (exit 0: was clean,\n"
+       "                                1: repaired, now clean, 4: problems left)\n"
        "       ironfs stats DATA_DIR    engine and filesystem figures (mounted or not)\n"
        "       ironfs compact DATA_DIR|MOUNTPOINT\n"
        "                                merge every table down to the last level, so\n"
@@ -178,7 +185,7 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
   std::vector<std::string> positional, options;
   po::options_description desc;
   desc.add_options()("help,h", "")("version,V", "")("foreground,f", "")("debug,d", "")(
-      "single,s", "")("option,o", po::value(&options)->composing(), "")(
+      "single,s", "")("repair", "")("option,o", po::value(&options)->composing(), "")(
       "positional", po::value(&positional)->composing(), "");
   po::positional_options_description pos;
   pos.add("positional", -1);
@@ -209,11 +216,17 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
       return out;
     }
     c.data_dir = std::filesystem::absolute(positional[1]).lexically_normal().string();
+    out.repair = vm.count("repair") > 0;
+    if (out.repair && out.command != Command::kFsck) out.error = "--repair is an option of fsck";
     return out;
   }
   if (positional.size() != 2) {
     out.error = positional.size() < 2 ? "missing DATA_DIR or MOUNTPOINT (see ironfs --help)"
                                       : "too many arguments: '" + positional[2] + "' (see ironfs --help)";
+    return out;
+  }
+  if (vm.count("repair")) {
+    out.error = "--repair is an option of fsck (ironfs fsck --repair DATA_DIR)";
     return out;
   }
   c.data_dir = std::filesystem::absolute(positional[0]).lexically_normal().string();

@@ -1,7 +1,7 @@
 // The ironfs command line: what to mount where, and how.
 //
 //   ironfs DATA_DIR MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]
-//   ironfs fsck DATA_DIR
+//   ironfs fsck DATA_DIR [--repair]
 //   ironfs stats DATA_DIR
 //   ironfs compact DATA_DIR|MOUNTPOINT
 //
@@ -50,6 +50,7 @@ enum class Command { kMount, kFsck, kStats, kCompact, kHelp, kVersion };
 struct ParsedCommandLine {
   Command command = Command::kMount;
   MountConfig config;
+  bool repair = false;  // fsck --repair
   std::string error;  // non-empty: a message for the user, exit 2
 };
 

@@ -1,0 +1,53 @@
+// RepairDB: salvages the tables and manifest of a damaged database
+// directory, keeping every table block it can read.
+//
+// Like LevelDB's RepairDB, but it keeps the manifest's levels when the
+// manifest can be read:
+//   - a table the manifest names that is missing loses its key range
+//     (known from the manifest);
+//   - a table that fails to open (damaged footer or index, truncated) or
+//     has damaged data blocks is rewritten from what SalvageTable
+//     (table_salvage.h) can read, at the same level, under a new number;
+//     the old file is no longer live and is deleted at the next Open;
+//   - when CURRENT or the manifest cannot be read, every table in the
+//     directory is salvaged onto level 0 (sequence numbers order them) and
+//     every WAL is replayed at the next Open; a table an earlier
+//     compaction had made obsolete but not yet deleted then comes back
+//     with old values that newer entries shadow, but deletions that
+//     compaction had already dropped can reappear: that is reported.
+// A fresh manifest holding the result is written last, so an interrupted
+// repair leaves the directory as it was (apart from new table files that
+// nothing names). WALs are not changed here, only read: one holding
+// damage (not a torn tail) is reported, and the next DB::Open with
+// Options::wal_recovery = kSkipDamage salvages it.
+//
+// With dry_run nothing is written and no LOCK is taken: the report says
+// what a repair would do.
+//
+// Thread safety: call with no DB open on the directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lsm/options.h"
+#include "lsm/status.h"
+#include "lsm/table_salvage.h"
+
+namespace iron::lsm {
+
+struct RepairReport {
+  // Files holding damage, named relative to the directory: the ones to
+  // copy aside before repairing.
+  std::vector<std::string> damaged_files;
+  // What was (or would be) done, one line each.
+  std::vector<std::string> actions;
+  // Keys that could not be read.
+  std::vector<LostRange> lost;
+  bool manifest_rebuilt = false;  // CURRENT or the manifest was unreadable
+};
+
+Status RepairDB(const Options& options, const std::string& dir, bool dry_run,
+                RepairReport* report);
+
+}  // namespace iron::lsm
