@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mount/control.h"
+#include "mount/log.h"
 #include "mount/request_loop.h"
 
 namespace iron::mount {
@@ -61,6 +62,14 @@ bool KernelOpens(const MountConfig& config) { return config.default_permissions 
 OpenFile FileFor(fuse_ino_t ino, fuse_file_info* fi) {
   if (fi->fh != 0) return FileOf(fi);
   return OpenFile{.ino = ino, .flags = O_RDWR | (fi->flags & O_APPEND)};
+}
+
+// An EIO answer means the engine met damaged data (its own message names
+// the table and block); this names the file it belongs to.
+void NoteDamage(fuse_ino_t ino, const char* op) {
+  Log(LOG_ERR, "inode %llu: %s failed with EIO: its data is damaged or unreadable "
+      "(see the engine's message for the table); 'ironfs fsck DATA_DIR' names every damaged file",
+      static_cast<unsigned long long>(ino), op);
 }
 
 fuse_entry_param EntryParam(fuse_req_t req, const fs::Entry& e) {
@@ -141,7 +150,9 @@ void Destroy(void* userdata) {
 // ---- names
 
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  ReplyEntry(req, Fs(req).Lookup(CallerOf(req), parent, name));
+  fs::Result<fs::Entry> e = Fs(req).Lookup(CallerOf(req), parent, name);
+  if (!e.ok() && e.error() == EIO) NoteDamage(parent, "lookup in directory");
+  ReplyEntry(req, e);
 }
 
 void Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
@@ -194,7 +205,11 @@ void ReadLink(fuse_req_t req, fuse_ino_t ino) {
 
 // ---- attributes
 
-void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) { ReplyAttr(req, Fs(req).GetAttr(ino)); }
+void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  fs::Result<struct stat> st = Fs(req).GetAttr(ino);
+  if (!st.ok() && st.error() == EIO) NoteDamage(ino, "getattr");
+  ReplyAttr(req, st);
+}
 
 void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
   AttrChanges ch;
@@ -298,6 +313,7 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_i
   auto buffer = std::make_unique_for_overwrite<char[]>(size);
   fs::Result<size_t> n = Fs(req).Read(FileFor(ino, fi), offset, {buffer.get(), size});
   if (!n.ok()) {
+    if (n.error() == EIO) NoteDamage(ino, "read");
     fuse_reply_err(req, n.error());
     return;
   }

@@ -43,6 +43,12 @@ ls -l "$MNT" >/dev/null || fail "listing failed with damaged data"
 echo new > "$MNT/new" || fail "writing a new file failed with damaged data elsewhere"
 grep -q "damaged data: .*$(basename "$table"): block at offset" "$WORK/daemon.log" ||
   { cat "$WORK/daemon.log" >&2; fail "the daemon's log does not name the damaged table and block"; }
+# ... and the inode of the file whose read failed.
+for i in $(seq 1 8); do
+  [ -r "$MNT/f$i" ] && ! cat "$MNT/f$i" >/dev/null 2>&1 && bad_ino=$(stat -c %i "$MNT/f$i") && break
+done
+grep -q "inode $bad_ino: read failed with EIO" "$WORK/daemon.log" ||
+  { tail -20 "$WORK/daemon.log" >&2; fail "the daemon's log does not name the inode ($bad_ino) whose read failed"; }
 echo "figure: one flipped byte: $bad of 8 files EIO, $good read back exactly"
 unmount
 if out=$("$IRONFS" fsck "$DATA" 2>&1); then fail "fsck says clean with a damaged table"; fi
