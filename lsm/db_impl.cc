@@ -8,6 +8,7 @@
 #include <semaphore>
 
 #include "lsm/bloom.h"
+#include "lsm/coding.h"
 #include "lsm/db_iter.h"
 #include "lsm/filename.h"
 #include "lsm/merging_iterator.h"
@@ -188,7 +189,8 @@ Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
   std::sort(logs.begin(), logs.end());
   // Every WAL is read through before anything is written (a table, the
   // LOG): an open refused for damage leaves the directory as it was.
-  for (uint64_t number : logs) IRON_RETURN_IF_ERROR(CheckLog(number));
+  SequenceNumber seen = 0;
+  for (uint64_t number : logs) IRON_RETURN_IF_ERROR(CheckLog(number, &seen));
   if (!info_log_ && !options_.read_only) {
     std::unique_ptr<Logger> logger;
     if (env_->NewLogger(InfoLogFileName(dir_), &logger).ok()) info_log_ = std::move(logger);
@@ -196,8 +198,9 @@ Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
   for (const auto& line : recovery_damage_) Log("WARNING: skipped damage at recovery: " + line);
 
   SequenceNumber max_sequence = versions_->last_sequence();
+  seen = 0;
   for (uint64_t number : logs) {
-    IRON_RETURN_IF_ERROR(ReplayLog(number, mem, edit, &max_sequence, lock));
+    IRON_RETURN_IF_ERROR(ReplayLog(number, mem, edit, &max_sequence, &seen, lock));
   }
   if (!(*mem)->Empty() && !options_.read_only) {
     IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
@@ -206,7 +209,20 @@ Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
   return Status::OK();
 }
 
-Status DBImpl::CheckLog(uint64_t number) {
+void DBImpl::RequireSequenceAfter(WalReader* reader, const SequenceNumber* seen) {
+  reader->SetPlausible([seen](std::string_view payload) {
+    return payload.size() >= WriteBatchInternal::kHeaderSize &&
+           DecodeFixed64(payload.data()) > *seen;
+  });
+}
+
+void DBImpl::NoteBatch(std::string_view record, SequenceNumber* seen) {
+  if (record.size() >= WriteBatchInternal::kHeaderSize) {
+    *seen = std::max(*seen, DecodeFixed64(record.data()));
+  }
+}
+
+Status DBImpl::CheckLog(uint64_t number, SequenceNumber* seen) {
   std::string name = LogFileName(dir_, number);
   struct Reporter : WalReader::Reporter {
     std::vector<Status> damage;
@@ -218,9 +234,9 @@ Status DBImpl::CheckLog(uint64_t number) {
   IRON_RETURN_IF_ERROR(env_->NewSequentialFile(name, &file));
   const bool skip = options_.wal_recovery == WalRecovery::kSkipDamage;
   WalReader reader(std::move(file), name, &reporter, /*resync=*/skip);
+  RequireSequenceAfter(&reader, seen);
   std::string record;
-  while (reader.ReadRecord(&record)) {
-  }
+  while (reader.ReadRecord(&record)) NoteBatch(record, seen);
   if (reporter.damage.empty()) return Status::OK();
   if (!skip) {
     // RocksDB's kTolerateCorruptedTailRecords: only a torn tail is dropped.
@@ -234,7 +250,8 @@ Status DBImpl::CheckLog(uint64_t number) {
 }
 
 Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                         SequenceNumber* max_sequence, std::unique_lock<std::mutex>& lock) {
+                         SequenceNumber* max_sequence, SequenceNumber* seen,
+                         std::unique_lock<std::mutex>& lock) {
   std::string name = LogFileName(dir_, number);
   struct Reporter : WalReader::Reporter {
     DBImpl* db;
@@ -255,10 +272,12 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
   // CheckLog has refused damage already unless it is to be skipped.
   WalReader reader(std::move(file), name, &reporter,
                    /*resync=*/options_.wal_recovery == WalRecovery::kSkipDamage);
+  RequireSequenceAfter(&reader, seen);
   std::string record;
   WriteBatch batch;
   uint64_t batches = 0;
   while (reader.ReadRecord(&record)) {
+    NoteBatch(record, seen);
     Status s = WriteBatchInternal::SetContents(&batch, record);
     if (s.ok()) s = WriteBatchInternal::InsertInto(batch, mem->get());
     if (!s.ok()) {

@@ -46,6 +46,7 @@
 #include "lsm/memtable.h"
 #include "lsm/thread_annotations.h"
 #include "lsm/version_set.h"
+#include "lsm/wal_reader.h"
 #include "lsm/wal_writer.h"
 
 namespace iron::lsm {
@@ -89,10 +90,16 @@ class DBImpl final : public DB {
   // Reads WAL `number` through without applying it: Corruption at the first
   // damage under kRefuseDamage; under kSkipDamage, adds each damaged
   // region to recovery_damage_.
-  Status CheckLog(uint64_t number);
+  // *seen: the first sequence of the last batch read from the WALs so far
+  // (a record found past a bad one must come after it).
+  Status CheckLog(uint64_t number, SequenceNumber* seen);
   Status ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                   SequenceNumber* max_sequence, std::unique_lock<std::mutex>& lock)
-      REQUIRES(mu_);
+                   SequenceNumber* max_sequence, SequenceNumber* seen,
+                   std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  // Makes `reader` accept a record found past a bad one only if its batch
+  // comes after *seen, and keeps *seen up to date through NoteBatch.
+  static void RequireSequenceAfter(WalReader* reader, const SequenceNumber* seen);
+  static void NoteBatch(std::string_view record, SequenceNumber* seen);
   Status NewWal(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
 
   // --- Writes ---

@@ -94,7 +94,8 @@ uint64_t WalReader::NextValidRecord() {
     hashed += length;
     if (hashed > kHashBudget) return at;
     std::string_view payload(base + at + kWalHeaderSize, length);
-    if (UnmaskChecksum(masked) == Checksum32(std::string_view(base + at + 4, 4), payload)) {
+    if (UnmaskChecksum(masked) == Checksum32(std::string_view(base + at + 4, 4), payload) &&
+        (!plausible_ || plausible_(payload))) {
       return at;
     }
   }

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -63,6 +64,15 @@ class WalReader {
   // error of the file itself is reported as damage too.
   bool ReadRecord(std::string* record);
 
+  // A record found by scanning past a bad one counts (makes the bad one
+  // damage, or is where a resync resumes) only if this accepts its
+  // payload. A log's payload may hold another log's bytes (a file copied
+  // onto the filesystem), whose records are whole and checksummed too: the
+  // WAL replay accepts only a batch that continues its sequence numbers.
+  void SetPlausible(std::function<bool(std::string_view payload)> plausible) {
+    plausible_ = std::move(plausible);
+  }
+
   // File offset just past the last good record.
   uint64_t LastRecordEnd() const { return last_record_end_; }
 
@@ -88,6 +98,7 @@ class WalReader {
   const std::string file_name_;
   Reporter* const reporter_;
   const bool resync_;
+  std::function<bool(std::string_view)> plausible_;
   std::string buffer_;
   size_t pos_ = 0;               // read position in buffer_
   uint64_t buffer_offset_ = 0;   // file offset of buffer_[0]

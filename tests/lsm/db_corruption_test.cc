@@ -130,6 +130,27 @@ TEST_F(CorruptionTest, SkipDamageKeepsTheRecordsBeforeAndAfterAndReportsTheRegio
   EXPECT_TRUE(db->Get({}, test::NumberKey(missing[0]), &v).IsNotFound());
 }
 
+// A torn final record may hold a copy of a WAL (a data directory copied
+// onto the filesystem): its records are whole and checksummed, but they do
+// not continue this log's sequence numbers, so the tail is still torn.
+TEST_F(CorruptionTest, AnOldRecordInsideATornTailDoesNotMakeItDamage) {
+  Fill(100, /*flush=*/false);
+  auto logs = Files(FileType::kLog);
+  std::string wal = test::ReadFileOrDie(logs.back());
+  const size_t record = wal.size() / 100;
+  std::string torn(8, '\0');
+  torn[0] = 0x11;                          // a checksum that cannot match
+  torn[4] = static_cast<char>(0xe8);      // length 1000: runs past the end
+  torn[5] = 0x03;
+  torn += wal.substr(0, record) + "tail";  // a whole, valid, old record
+  test::WriteFileOrDie(logs.back(), wal + torn);
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::string v;
+  EXPECT_TRUE(db->Get({}, test::NumberKey(99), &v).ok());
+}
+
 // A flipped bit in a length can make a record in the middle look like a
 // torn final record; the valid records after it tell.
 TEST_F(CorruptionTest, LengthThatRunsPastTheEndWithRecordsAfterItIsDamage) {
