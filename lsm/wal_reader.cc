@@ -75,6 +75,23 @@ void WalReader::Report(const std::string& what, Drop kind, uint64_t bytes) {
   reporter_->Dropped(bytes, kind, Status::Corruption(msg));
 }
 
+bool WalReader::MeetsUnwrittenPage(uint64_t span) {
+  constexpr uint64_t kPage = 4096;
+  uint64_t start = buffer_offset_ + pos_;
+  for (uint64_t boundary = (start + kPage - 1) / kPage * kPage; boundary < start + span;
+       boundary += kPage) {
+    if (boundary == start && boundary != 0) continue;  // a page that starts with this record
+    uint64_t skip = boundary - start;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(skip + kPage, span + kPage));
+    Fill(want);
+    if (Available() <= skip) return false;
+    const char* page = buffer_.data() + pos_ + skip;
+    size_t n = std::min<size_t>(kPage, Available() - skip);
+    if (std::all_of(page, page + n, [](char c) { return c == 0; })) return true;
+  }
+  return false;
+}
+
 uint64_t WalReader::NextValidRecord() {
   RemainingBytes();  // the whole rest is in buffer_ from here on
   // Bounds the hashing a region of garbage can cost: a candidate's length
@@ -117,7 +134,7 @@ bool WalReader::ReadRecord(std::string* record) {
     }
     // A read error leaves nothing further to look at.
     uint64_t next = read_error_.ok() ? NextValidRecord() : 0;
-    if (next != 0 && kind != Drop::kDamage) {
+    if (next != 0 && (kind == Drop::kTorn || kind == Drop::kZeroTail)) {
       // It looked cut short, but a valid record follows: a length that a
       // flipped bit made run past the end, not a crash.
       kind = Drop::kDamage;
@@ -152,6 +169,15 @@ WalReader::Outcome WalReader::ReadOne(std::string* record, std::string* what, Dr
   if (masked == 0 && length == 0) {
     // Zeros: space the file system allocated but nobody wrote.
     if (RestIsZeroFrom(0)) return bad("torn tail (zero-filled)", Drop::kZeroTail);
+    // The zeros run to the end of this page: its rest was never written.
+    uint64_t start = buffer_offset_ + pos_;
+    uint64_t to_boundary = (start / 4096 + 1) * 4096 - start;
+    Fill(to_boundary);
+    if (Available() >= to_boundary &&
+        std::all_of(buffer_.data() + pos_, buffer_.data() + pos_ + to_boundary,
+                    [](char c) { return c == 0; })) {
+      return bad("unwritten page (records after it were never synced)", Drop::kUnwrittenPage);
+    }
     return bad("bad record (zero header)", Drop::kDamage);
   }
   if (length > kWalMaxRecord) {
@@ -175,6 +201,10 @@ WalReader::Outcome WalReader::ReadOne(std::string* record, std::string* what, Dr
     // (Zeros after it are preallocated space never written.)
     bool last = !Fill(kWalHeaderSize + length + 1) || RestIsZeroFrom(kWalHeaderSize + length);
     if (last) return bad("torn record (checksum mismatch in the final record)", Drop::kTorn);
+    if (MeetsUnwrittenPage(kWalHeaderSize + length)) {
+      return bad("record meets an unwritten page (records after it were never synced)",
+                 Drop::kUnwrittenPage);
+    }
     return bad("checksum mismatch", Drop::kDamage);
   }
   record->assign(payload);

@@ -12,6 +12,11 @@
 //     whole, valid record starts anywhere after it. The message contains
 //     "torn". Such a record was never acknowledged as durable, so dropping
 //     it is correct.
+//   - an unwritten page (kUnwrittenPage): the bad record's bytes reach a
+//     page boundary past which its page is all zeros. A power cut before
+//     writeback finished leaves that (pages of a mapped file are written
+//     back in any order); a flipped bit does not. The records after it were
+//     never synced, so the log ends there, valid records after it or not.
 //   - damage (kDamage): a checksum mismatch or impossible length with more
 //     data after it, any bad record with a valid record after it (a flipped
 //     bit in a length can make a record in the middle look cut short: the
@@ -44,6 +49,12 @@ class WalReader {
   enum class Drop {
     kZeroTail,  // a torn tail that is nothing but zeros: preallocated, never written
     kTorn,      // a torn tail: a record cut short
+    // A record that meets a page the kernel never wrote back (zeros from a
+    // page boundary on) before a power cut: records after it may have
+    // reached the disk, since mapped pages are written back in any order,
+    // but none of them was synced (a sync writes every page before it).
+    // Dropped from there on, as a torn tail is.
+    kUnwrittenPage,
     kDamage,    // anything else, including a read error
   };
 
@@ -86,6 +97,11 @@ class WalReader {
   // True if every byte from `skip` bytes past the read position to the end
   // of the file is zero.
   bool RestIsZeroFrom(size_t skip);
+  // True if, past the read position, bytes [boundary, boundary + kPage)
+  // are zero (or up to the end of the file) for some page boundary before
+  // `span` bytes from the read position: the bad record there met a page
+  // the kernel never wrote.
+  bool MeetsUnwrittenPage(uint64_t span);
   enum class Outcome { kRecord, kEnd, kBad };
   // Reads the record at the read position. kBad: *what and *kind say why.
   Outcome ReadOne(std::string* record, std::string* what, Drop* kind);
