@@ -44,7 +44,9 @@ Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino
     t.Touch(Now(), true);
     DropPrivileges(c, &t, &batch);
     PutInode(&batch, t);
-    IRON_FS_TRY(Commit(&batch));
+    // Only a truncate that frees something may use the reserve: a loop of
+    // empty ones must not use up what deletes need.
+    IRON_FS_TRY(Commit(&batch, /*frees_space=*/n.size > 0));
     n = std::move(t);
   }
   ++node->opens;

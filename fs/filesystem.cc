@@ -198,9 +198,10 @@ void Filesystem::PutInode(lsm::WriteBatch* batch, const Inode& inode) {
   batch->Put(InodeKey(inode.ino), EncodeInode(inode));
 }
 
-Result<void> Filesystem::Commit(lsm::WriteBatch* batch) {
+Result<void> Filesystem::Commit(lsm::WriteBatch* batch, bool frees_space) {
   lsm::WriteOptions wo;
   wo.sync = options_.sync;
+  wo.may_use_reserve = frees_space;
   lsm::Status s = db_->Write(wo, batch);
   return Errno{ErrnoOf(s)};
 }
@@ -261,7 +262,7 @@ void Filesystem::MaybeReclaim(Node& node) {
   lsm::WriteBatch batch;
   AddPurge(&batch, node.inode);
   // If this fails the orphan key stays and the next mount reclaims it.
-  if (Commit(&batch).ok()) {
+  if (Commit(&batch, /*frees_space=*/true).ok()) {
     node.state = Node::State::kGone;
     --live_inodes_;
   }
@@ -292,7 +293,7 @@ Result<void> Filesystem::ReclaimOrphans() {
     } else {
       batch.Delete(OrphanKey(ino));  // it was linked again before the crash
     }
-    IRON_FS_TRY(Commit(&batch));
+    IRON_FS_TRY(Commit(&batch, /*frees_space=*/true));
     if (inode.ok() && (*inode)->nlink == 0) {
       node->state = Node::State::kGone;
       --live_inodes_;
@@ -404,7 +405,9 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
   n.ctime = ch.ctime ? *ch.ctime : now;
 
   PutInode(&batch, n);
-  IRON_FS_TRY(Commit(&batch));
+  // A shrink writes at most one partial block; a chmod or a utimes adds
+  // nothing but is no way to free space either.
+  IRON_FS_TRY(Commit(&batch, /*frees_space=*/ch.size && *ch.size < (*loaded)->size));
   node->inode = n;
   return ToStat(n);
 }

@@ -268,7 +268,10 @@ class Filesystem {
   // A new inode of `mode` (as asked for, before the umask) made by `c`
   // in `parent`; its number is the caller's to set.
   Inode NewInode(const Caller& c, const Inode& parent, uint32_t mode, Timestamp now);
-  Result<void> Commit(lsm::WriteBatch* batch);
+  // `frees_space`: the batch deletes (an unlink, a purge, a truncate that
+  // shrinks) and may use the engine's reserve, so that a full disk can
+  // always be emptied (WriteOptions::may_use_reserve).
+  Result<void> Commit(lsm::WriteBatch* batch, bool frees_space = false);
   static void PutInode(lsm::WriteBatch* batch, const Inode& inode);
   struct stat ToStat(const Inode& inode) const;
   Entry ToEntry(Node& node) REQUIRES(node.mu);
