@@ -54,8 +54,13 @@ namespace iron::fs {
 inline constexpr uint64_t kMaxFileSize = 1ull << 44;
 // The most names a non-directory may have (ext4's EXT4_LINK_MAX).
 inline constexpr uint32_t kMaxLinks = 65000;
-// Extended attributes: a value is at most 64 KiB (XATTR_SIZE_MAX).
+// Extended attributes: a value is at most 64 KiB (XATTR_SIZE_MAX), and one
+// inode's names, each with its NUL, take at most what the kernel's
+// listxattr buffer holds (XATTR_LIST_MAX, 64 KiB), so they can always be
+// listed; a name past that is ENOSPC, as ext4 answers when its space for
+// attributes is full.
 inline constexpr size_t kMaxXattrValue = 65536;
+inline constexpr size_t kMaxXattrList = 65536;
 // A symlink's target is shorter than a page, as on ext4.
 inline constexpr size_t kMaxSymlinkLength = 4095;
 // What a new inode and its directory entry take, for SpaceGuard.
@@ -312,6 +317,8 @@ class Filesystem {
   // What a write, truncate or fallocate by `c` takes away (setuid, setgid,
   // file capabilities), into `inode` and `batch`.
   void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch);
+  // node.xattr_list_bytes, counted if it was not (xattr.cc).
+  Result<uint64_t> XattrListBytes(Node& node) REQUIRES(node.mu);
   // Deletes the file capabilities of `inode` in `batch`, if it may have any.
   void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch);
 

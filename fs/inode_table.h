@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +45,10 @@ class InodeTable {
     uint64_t lookups GUARDED_BY(mu) = 0;  // references the kernel holds
     uint32_t opens GUARDED_BY(mu) = 0;    // open files and directories
     std::shared_ptr<DirCookies> cookies GUARDED_BY(mu);  // a directory's, once listed
+    // Bytes listxattr takes for the inode's names (each with its NUL) but
+    // security.capability, which writes drop unseen (xattr.cc); once
+    // counted, kept in step by every change; never stored.
+    std::optional<uint64_t> xattr_list_bytes GUARDED_BY(mu);
   };
   using NodeRef = std::shared_ptr<Node>;
 
