@@ -66,9 +66,12 @@ Result<Inode*> Filesystem::LoadRegular(Node& node, int not_regular) {
 void Filesystem::Release(std::unique_ptr<OpenFile> file) {
   if (!file) return;
   auto node = table_.Get(file->ino);
-  std::lock_guard l(node->mu);
-  if (node->opens > 0) --node->opens;
-  MaybeReclaim(*node);
+  {
+    std::lock_guard l(node->mu);
+    if (node->opens > 0) --node->opens;
+    MaybeReclaim(*node);
+  }
+  table_.Unref(std::move(node));
 }
 
 Result<std::string> Filesystem::ReadBlock(uint64_t ino, uint64_t block, bool* exists) {

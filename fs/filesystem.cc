@@ -305,9 +305,12 @@ Result<void> Filesystem::ReclaimOrphans() {
 
 void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
-  node->lookups -= std::min(node->lookups, nlookup);
-  MaybeReclaim(*node);
+  {
+    std::lock_guard l(node->mu);
+    node->lookups -= std::min(node->lookups, nlookup);
+    MaybeReclaim(*node);
+  }
+  table_.Unref(std::move(node));
 }
 
 Result<struct stat> Filesystem::GetAttr(uint64_t ino) {

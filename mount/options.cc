@@ -35,7 +35,8 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           take the filesystem down for every user
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
-    inode_cache=N         inodes kept decoded in memory (default 65536)
+    inode_cache=N         inodes kept decoded in memory beyond those the
+                          kernel holds; forgotten ones leave (default 65536)
     spin_us=N             after a request, look for the next one for N
                           microseconds before sleeping (default 50; 0: sleep
                           at once). A program waiting on the mount is then
