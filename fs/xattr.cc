@@ -167,7 +167,14 @@ Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
-  if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  // The kernel removes a file's capabilities before a write by anybody who
+  // may write it (file_remove_privs; a removal asked for by a program needs
+  // CAP_SETFCAP, which the kernel checks before asking us). As on ext4,
+  // such a write must not fail: the writer may remove them.
+  const bool killpriv = name == kCapabilityName && CheckAccess(c, n, kMayWrite) == 0;
+  if (!killpriv) {
+    if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  }
   std::string old;
   lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
   if (s.IsNotFound()) return Errno{ENODATA};

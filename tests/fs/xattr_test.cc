@@ -96,6 +96,25 @@ TEST_F(XattrTest, Permissions) {
   EXPECT_EQ(fs_->SetXattr(Alice(), tmp, "user.x", "x", 0).error(), EPERM);
 }
 
+// A write by a non-owner who may write the file makes the kernel remove
+// its capabilities (a REMOVEXATTR as the writer): that must succeed, as on
+// ext4, or the write fails. Others still may not remove them.
+TEST_F(XattrTest, AWriterMayRemoveCapabilities) {
+  const std::string caps("\x01\x00\x00\x02\x00\x20\x00\x00", 8);
+  uint64_t f = WriteFile(kRootIno, "f", "abc", 0666, Alice());
+  uint64_t g = WriteFile(kRootIno, "g", "abc", 0644, Alice());
+  for (uint64_t ino : {f, g}) {
+    ASSERT_TRUE(fs_->SetXattr(Alice(), ino, "security.capability", caps, 0).ok());
+  }
+  ASSERT_TRUE(fs_->RemoveXattr(Bob(), f, "security.capability").ok());
+  EXPECT_EQ(fs_->GetXattr(Root(), f, "security.capability", 0).error(), ENODATA);
+  EXPECT_EQ(fs_->RemoveXattr(Bob(), g, "security.capability").error(), EPERM);
+  EXPECT_EQ(*fs_->GetXattr(Root(), g, "security.capability", 0), caps);
+  // Other security.* names stay the owner's.
+  ASSERT_TRUE(fs_->SetXattr(Alice(), f, "security.other", "x", 0).ok());
+  EXPECT_EQ(fs_->RemoveXattr(Bob(), f, "security.other").error(), EPERM);
+}
+
 // As the kernel's xattr_resolve_name (ext4): a namespace prefix alone
 // names nothing.
 TEST_F(XattrTest, APrefixAloneIsInvalid) {
