@@ -36,6 +36,9 @@ Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino
   if (n.IsSymlink()) return Errno{ELOOP};
   if (n.IsDir() && (file->writable() || (flags & O_TRUNC))) return Errno{EISDIR};
   int mask = (file->readable() ? kMayRead : 0) | (file->writable() ? kMayWrite : 0);
+  // execve opens read-only but is judged on the execute bits alone (a
+  // 0711 program runs for others, a 0744 one does not).
+  if ((flags & kOpenForExec) && !file->writable()) mask = kMayExec;
   if (flags & O_TRUNC) mask |= kMayWrite;
   if (CheckAccess(c, n, mask) != 0) return Errno{EACCES};
   if ((flags & O_TRUNC) && n.IsRegular()) {

@@ -63,6 +63,9 @@ inline constexpr size_t kMaxXattrValue = 65536;
 inline constexpr size_t kMaxXattrList = 65536;
 // A symlink's target is shorter than a page, as on ext4.
 inline constexpr size_t kMaxSymlinkLength = 4095;
+// The open flag the kernel adds when it opens a file to execute it
+// (__FMODE_EXEC): such an open needs execute permission, not read.
+inline constexpr int kOpenForExec = 040;
 // What a new inode and its directory entry take, for SpaceGuard.
 inline constexpr uint64_t kMetadataBytes = 512;
 
@@ -204,7 +207,8 @@ class Filesystem {
   Result<struct statvfs> StatFs();
 
   // ---- files
-  // Opens (O_TRUNC truncates; O_APPEND appends every write).
+  // Opens (O_TRUNC truncates; O_APPEND appends every write; kOpenForExec
+  // asks for execute permission instead of read, as execve does).
   Result<std::unique_ptr<OpenFile>> Open(const Caller& c, uint64_t ino, int flags);
   // Creates and opens `name`; if it exists, O_EXCL gives EEXIST and
   // otherwise it is opened as Open would.

@@ -264,5 +264,27 @@ TEST_P(FileDataTest, FallocateAllocatesOrSaysENOSPC) {
 
 INSTANTIATE_TEST_SUITE_P(BlockSizes, FileDataTest, ::testing::Values(512u, 4096u, 65536u));
 
+// An open for execve (the kernel's __FMODE_EXEC in the flags) needs the
+// execute bits, not the read bits, as on ext4: with no_default_permissions
+// nobody else judges it.
+class ExecOpenTest : public FsFixture {};
+
+TEST_F(ExecOpenTest, IsJudgedOnExecuteBits) {
+  uint64_t readable = WriteFile(kRootIno, "readable", "#!", 0744, Root());
+  uint64_t runnable = WriteFile(kRootIno, "runnable", "#!", 0711, Root());
+  EXPECT_EQ(fs_->Open(Alice(), readable, O_RDONLY | kOpenForExec).error(), EACCES);
+  auto ran = fs_->Open(Alice(), runnable, O_RDONLY | kOpenForExec);
+  ASSERT_TRUE(ran.ok());
+  fs_->Release(std::move(*ran));
+  // Plain reads are judged as before.
+  auto read = fs_->Open(Alice(), readable, O_RDONLY);
+  ASSERT_TRUE(read.ok());
+  fs_->Release(std::move(*read));
+  EXPECT_EQ(fs_->Open(Alice(), runnable, O_RDONLY).error(), EACCES);
+  // Root executes what has an execute bit.
+  uint64_t plain = WriteFile(kRootIno, "plain", "#!", 0644, Root());
+  EXPECT_EQ(fs_->Open(Root(), plain, O_RDONLY | kOpenForExec).error(), EACCES);
+}
+
 }  // namespace
 }  // namespace iron::fs::test
