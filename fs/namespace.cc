@@ -162,7 +162,7 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
   if (existing.error() != ENOENT) return Errno{existing.error()};
   if (p.nlink == 0) return Errno{ENOENT};  // the directory was removed
   if (CheckAccess(c, p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
-  if ((S_ISCHR(mode) || S_ISBLK(mode)) && !c.IsRoot()) return Errno{EPERM};
+  if ((S_ISCHR(mode) || S_ISBLK(mode)) && !c.Capable(CAP_MKNOD)) return Errno{EPERM};
   if (S_ISDIR(mode) && p.nlink == UINT32_MAX) return Errno{EMLINK};
   if (S_ISLNK(mode)) {
     if (symlink.empty()) return Errno{ENOENT};

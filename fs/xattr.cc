@@ -36,7 +36,7 @@ int XattrPermission(const Caller& c, const Inode& n, std::string_view name, int 
     case Namespace::kSystem:
       return EOPNOTSUPP;
     case Namespace::kTrusted:
-      if (!c.IsRoot()) return (mask & kMayWrite) ? EPERM : ENODATA;
+      if (!c.Capable(CAP_SYS_ADMIN)) return (mask & kMayWrite) ? EPERM : ENODATA;
       return 0;
     case Namespace::kUser:
       if (!n.IsRegular() && !n.IsDir()) return (mask & kMayWrite) ? EPERM : ENODATA;
@@ -150,7 +150,7 @@ Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t 
       ParsedKey key;
       if (!ParseKey(it->key(), &key)) return Errno{EIO};
       // Only root sees trusted.* names, as on ext4.
-      if (NamespaceOf(key.name) == Namespace::kTrusted && !c.IsRoot()) continue;
+      if (NamespaceOf(key.name) == Namespace::kTrusted && !c.Capable(CAP_SYS_ADMIN)) continue;
       names.append(key.name);
       names.push_back('\0');
     }

@@ -47,10 +47,9 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           (entry_timeout=0: it would skip the search permission
                           of cached directories) and no writes (no_writeback).
                           FIFOs and devices are opened by the kernel alone, so
-                          their permissions go unchecked in this mode; and
-                          capabilities are not looked at: uid 0 may do
-                          anything, CAP_DAC_OVERRIDE and the like give other
-                          users nothing. execve is judged on the execute bits
+                          their permissions go unchecked in this mode.
+                          Privilege comes from the caller's capabilities
+                          (read from /proc per request), not from uid 0
 What survives, after kill -9 of the daemon / after a power cut:
     default               kill -9: every operation that returned. Power cut:
                           what was fsync'ed (fsync, fdatasync or fsyncdir
