@@ -22,9 +22,12 @@ Result<std::unique_ptr<DirStream>> Filesystem::OpenDir(const Caller& c, uint64_t
 void Filesystem::ReleaseDir(std::unique_ptr<DirStream> dir) {
   if (!dir) return;
   auto node = table_.Get(dir->ino());
-  std::lock_guard l(node->mu);
-  if (node->opens > 0) --node->opens;
-  MaybeReclaim(*node);
+  {
+    std::lock_guard l(node->mu);
+    if (node->opens > 0) --node->opens;
+    MaybeReclaim(*node);
+  }
+  table_.Unref(std::move(node));
 }
 
 Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,

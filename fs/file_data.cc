@@ -21,6 +21,8 @@ constexpr size_t kMaxCopyChunk = 16 << 20;
 // Up to this many blocks are deleted with one point delete each; more with
 // one range tombstone.
 constexpr uint64_t kPointDeleteLimit = 16;
+// A large fallocate stores its empty blocks this many to a batch.
+constexpr uint32_t kAllocateBatchBlocks = 1 << 16;
 
 }  // namespace
 
@@ -34,6 +36,9 @@ Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino
   if (n.IsSymlink()) return Errno{ELOOP};
   if (n.IsDir() && (file->writable() || (flags & O_TRUNC))) return Errno{EISDIR};
   int mask = (file->readable() ? kMayRead : 0) | (file->writable() ? kMayWrite : 0);
+  // execve opens read-only but is judged on the execute bits alone (a
+  // 0711 program runs for others, a 0744 one does not).
+  if ((flags & kOpenForExec) && !file->writable()) mask = kMayExec;
   if (flags & O_TRUNC) mask |= kMayWrite;
   if (CheckAccess(c, n, mask) != 0) return Errno{EACCES};
   if ((flags & O_TRUNC) && n.IsRegular()) {
@@ -44,7 +49,9 @@ Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino
     t.Touch(Now(), true);
     DropPrivileges(c, &t, &batch);
     PutInode(&batch, t);
-    IRON_FS_TRY(Commit(&batch));
+    // Only a truncate that frees something may use the reserve: a loop of
+    // empty ones must not use up what deletes need.
+    IRON_FS_TRY(Commit(&batch, /*frees_space=*/n.size > 0));
     n = std::move(t);
   }
   ++node->opens;
@@ -62,9 +69,12 @@ Result<Inode*> Filesystem::LoadRegular(Node& node, int not_regular) {
 void Filesystem::Release(std::unique_ptr<OpenFile> file) {
   if (!file) return;
   auto node = table_.Get(file->ino);
-  std::lock_guard l(node->mu);
-  if (node->opens > 0) --node->opens;
-  MaybeReclaim(*node);
+  {
+    std::lock_guard l(node->mu);
+    if (node->opens > 0) --node->opens;
+    MaybeReclaim(*node);
+  }
+  table_.Unref(std::move(node));
 }
 
 Result<std::string> Filesystem::ReadBlock(uint64_t ino, uint64_t block, bool* exists) {
@@ -285,17 +295,54 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
   const uint64_t end = offset + length;
   Inode t = n;
   lsm::WriteBatch batch;
-  if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
-    IRON_FS_TRY(ZeroLocked(&batch, &t, offset, end));
-  }
-  // Space is not reserved ahead: an LSM tree writes where it writes. Only
-  // the size changes (unless KEEP_SIZE); the new range reads as zeros.
+  const bool allocate = !(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE));
+  if (!allocate) IRON_FS_TRY(ZeroLocked(&batch, &t, offset, end));
   if (!(mode & FALLOC_FL_KEEP_SIZE) && end > t.size) t.size = end;
+  // Allocation: the blocks of the range that are not stored yet are
+  // admitted by the space guard (ENOSPC if the disk has not that much
+  // room, as on ext4) and stored empty (they read as zeros), so st_blocks
+  // counts them. Under KEEP_SIZE the part past the end of the file is only
+  // admitted: no block is ever stored past the size.
+  const uint64_t first = offset / block_size_;
+  const uint64_t last = allocate ? (std::min(end, t.size) + block_size_ - 1) / block_size_ : first;
+  uint64_t missing = 0;
+  if (last > first) {
+    Result<uint64_t> stored = CountBlocks(t.ino, first, last);
+    if (!stored.ok()) return Errno{stored.error()};
+    missing = last - first - *stored;
+  }
+  if (allocate) {
+    const uint64_t past_end = end > t.size ? end - std::max(offset, t.size) : 0;
+    if (int err = AdmitBytes(missing * block_size_ + past_end); err != 0) return Errno{err};
+  }
+  t.blocks += missing;
   // As ext4 (file_modified): even a fallocate that changes nothing counts
   // as a modification, for the times and the privilege bits.
   t.Touch(Now(), true);
   DropPrivileges(c, &t, &batch);
+  // The inode goes first: if a later batch fails, it overstates its blocks
+  // (harmless), never leaves a block past its size.
   PutInode(&batch, t);
+  if (missing > 0) {
+    lsm::ReadOptions ro;
+    ro.lower_bound = BlockKey(t.ino, first);
+    ro.upper_bound = BlockKey(t.ino, last);
+    auto it = db_->NewIterator(ro);
+    it->SeekToFirst();
+    for (uint64_t b = first; b < last; ++b) {
+      if (it->Valid() && lsm::DecodeBigEndian64(it->key().data() + 9) == b) {
+        it->Next();
+        continue;
+      }
+      batch.Put(BlockKey(t.ino, b), "");
+      if (batch.Count() >= kAllocateBatchBlocks) {
+        IRON_FS_TRY(Commit(&batch));
+        n = t;
+        batch.Clear();
+      }
+    }
+    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  }
   IRON_FS_TRY(Commit(&batch));
   n = std::move(t);
   return Ok();

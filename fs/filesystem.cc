@@ -177,7 +177,7 @@ Inode Filesystem::NewInode(const Caller& c, const Inode& parent, uint32_t mode, 
   // to what is made in it and its setgid bit to subdirectories.
   const bool setgid_parent = parent.mode & S_ISGID;
   if (!S_ISDIR(mode) && (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && setgid_parent &&
-      !c.IsRoot() && !c.InGroup(parent.gid)) {
+      !c.Capable(CAP_FSETID) && !c.InGroup(parent.gid)) {
     mode &= ~S_ISGID;
   }
   if (!S_ISLNK(mode)) mode &= ~(c.umask & 0777);
@@ -198,9 +198,10 @@ void Filesystem::PutInode(lsm::WriteBatch* batch, const Inode& inode) {
   batch->Put(InodeKey(inode.ino), EncodeInode(inode));
 }
 
-Result<void> Filesystem::Commit(lsm::WriteBatch* batch) {
+Result<void> Filesystem::Commit(lsm::WriteBatch* batch, bool frees_space) {
   lsm::WriteOptions wo;
   wo.sync = options_.sync;
+  wo.may_use_reserve = frees_space;
   lsm::Status s = db_->Write(wo, batch);
   return Errno{ErrnoOf(s)};
 }
@@ -261,7 +262,7 @@ void Filesystem::MaybeReclaim(Node& node) {
   lsm::WriteBatch batch;
   AddPurge(&batch, node.inode);
   // If this fails the orphan key stays and the next mount reclaims it.
-  if (Commit(&batch).ok()) {
+  if (Commit(&batch, /*frees_space=*/true).ok()) {
     node.state = Node::State::kGone;
     --live_inodes_;
   }
@@ -292,7 +293,7 @@ Result<void> Filesystem::ReclaimOrphans() {
     } else {
       batch.Delete(OrphanKey(ino));  // it was linked again before the crash
     }
-    IRON_FS_TRY(Commit(&batch));
+    IRON_FS_TRY(Commit(&batch, /*frees_space=*/true));
     if (inode.ok() && (*inode)->nlink == 0) {
       node->state = Node::State::kGone;
       --live_inodes_;
@@ -304,9 +305,12 @@ Result<void> Filesystem::ReclaimOrphans() {
 
 void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
-  node->lookups -= std::min(node->lookups, nlookup);
-  MaybeReclaim(*node);
+  {
+    std::lock_guard l(node->mu);
+    node->lookups -= std::min(node->lookups, nlookup);
+    MaybeReclaim(*node);
+  }
+  table_.Unref(std::move(node));
 }
 
 Result<struct stat> Filesystem::GetAttr(uint64_t ino) {
@@ -328,7 +332,7 @@ void Filesystem::DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* 
   // What a write or truncate by an unprivileged caller does on Linux
   // (setattr_should_drop_suidgid): setuid goes; setgid goes if the file is
   // group-executable or the caller is not in its group.
-  if (c.IsRoot()) return;
+  if (c.Capable(CAP_FSETID)) return;
   inode->mode &= ~S_ISUID;
   if ((inode->mode & S_IXGRP) || !c.InGroup(inode->gid)) inode->mode &= ~S_ISGID;
 }
@@ -343,8 +347,9 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
 
   // Checks, in the order Linux makes them (setattr_prepare, may_setattr).
   bool owner = IsOwnerOrRoot(c, n);
-  if (ch.uid && !(c.IsRoot() || (c.uid == n.uid && *ch.uid == n.uid))) return Errno{EPERM};
-  if (ch.gid && !(c.IsRoot() || (c.uid == n.uid && (c.InGroup(*ch.gid) || *ch.gid == n.gid)))) {
+  const bool may_chown = c.Capable(CAP_CHOWN);
+  if (ch.uid && !(may_chown || (c.uid == n.uid && *ch.uid == n.uid))) return Errno{EPERM};
+  if (ch.gid && !(may_chown || (c.uid == n.uid && (c.InGroup(*ch.gid) || *ch.gid == n.gid)))) {
     return Errno{EPERM};
   }
   if (ch.mode && !owner) {
@@ -384,13 +389,13 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
   }
   if (ch.mode) {
     uint32_t mode = (n.mode & S_IFMT) | (*ch.mode & 07777);
-    if (!c.IsRoot() && !c.InGroup(ch.gid ? *ch.gid : n.gid)) mode &= ~S_ISGID;
+    if (!c.Capable(CAP_FSETID) && !c.InGroup(ch.gid ? *ch.gid : n.gid)) mode &= ~S_ISGID;
     n.mode = mode;
   }
   if ((ch.uid || ch.gid) && !n.IsDir()) {
     // chown drops setuid, and setgid when it means something (Linux
     // chown_common and setattr_should_drop_sgid), for root as well.
-    bool drop_sgid = (n.mode & S_IXGRP) || (!c.IsRoot() && !c.InGroup(n.gid));
+    bool drop_sgid = (n.mode & S_IXGRP) || (!c.Capable(CAP_FSETID) && !c.InGroup(n.gid));
     n.mode &= ~S_ISUID;
     if (drop_sgid) n.mode &= ~S_ISGID;
     DropCapabilities(n, &batch);
@@ -404,7 +409,9 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
   n.ctime = ch.ctime ? *ch.ctime : now;
 
   PutInode(&batch, n);
-  IRON_FS_TRY(Commit(&batch));
+  // A shrink writes at most one partial block; a chmod or a utimes adds
+  // nothing but is no way to free space either.
+  IRON_FS_TRY(Commit(&batch, /*frees_space=*/ch.size && *ch.size < (*loaded)->size));
   node->inode = n;
   return ToStat(n);
 }

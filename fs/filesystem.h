@@ -54,10 +54,18 @@ namespace iron::fs {
 inline constexpr uint64_t kMaxFileSize = 1ull << 44;
 // The most names a non-directory may have (ext4's EXT4_LINK_MAX).
 inline constexpr uint32_t kMaxLinks = 65000;
-// Extended attributes: a value is at most 64 KiB (XATTR_SIZE_MAX).
+// Extended attributes: a value is at most 64 KiB (XATTR_SIZE_MAX), and one
+// inode's names, each with its NUL, take at most what the kernel's
+// listxattr buffer holds (XATTR_LIST_MAX, 64 KiB), so they can always be
+// listed; a name past that is ENOSPC, as ext4 answers when its space for
+// attributes is full.
 inline constexpr size_t kMaxXattrValue = 65536;
+inline constexpr size_t kMaxXattrList = 65536;
 // A symlink's target is shorter than a page, as on ext4.
 inline constexpr size_t kMaxSymlinkLength = 4095;
+// The open flag the kernel adds when it opens a file to execute it
+// (__FMODE_EXEC): such an open needs execute permission, not read.
+inline constexpr int kOpenForExec = 040;
 // What a new inode and its directory entry take, for SpaceGuard.
 inline constexpr uint64_t kMetadataBytes = 512;
 
@@ -199,7 +207,8 @@ class Filesystem {
   Result<struct statvfs> StatFs();
 
   // ---- files
-  // Opens (O_TRUNC truncates; O_APPEND appends every write).
+  // Opens (O_TRUNC truncates; O_APPEND appends every write; kOpenForExec
+  // asks for execute permission instead of read, as execve does).
   Result<std::unique_ptr<OpenFile>> Open(const Caller& c, uint64_t ino, int flags);
   // Creates and opens `name`; if it exists, O_EXCL gives EEXIST and
   // otherwise it is opened as Open would.
@@ -268,7 +277,10 @@ class Filesystem {
   // A new inode of `mode` (as asked for, before the umask) made by `c`
   // in `parent`; its number is the caller's to set.
   Inode NewInode(const Caller& c, const Inode& parent, uint32_t mode, Timestamp now);
-  Result<void> Commit(lsm::WriteBatch* batch);
+  // `frees_space`: the batch deletes (an unlink, a purge, a truncate that
+  // shrinks) and may use the engine's reserve, so that a full disk can
+  // always be emptied (WriteOptions::may_use_reserve).
+  Result<void> Commit(lsm::WriteBatch* batch, bool frees_space = false);
   static void PutInode(lsm::WriteBatch* batch, const Inode& inode);
   struct stat ToStat(const Inode& inode) const;
   Entry ToEntry(Node& node) REQUIRES(node.mu);
@@ -309,6 +321,8 @@ class Filesystem {
   // What a write, truncate or fallocate by `c` takes away (setuid, setgid,
   // file capabilities), into `inode` and `batch`.
   void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch);
+  // node.xattr_list_bytes, counted if it was not (xattr.cc).
+  Result<uint64_t> XattrListBytes(Node& node) REQUIRES(node.mu);
   // Deletes the file capabilities of `inode` in `batch`, if it may have any.
   void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch);
 

@@ -43,6 +43,25 @@ void InodeTable::Shrink(Shard* shard) {
   }
 }
 
+void InodeTable::Unref(NodeRef node) {
+  Shard& shard = shards_[node->ino % kShards];
+  std::lock_guard l(shard.mu);
+  auto it = shard.nodes.find(node->ino);
+  if (it == shard.nodes.end() || it->second != node) return;
+  // The map's reference and `node`: nobody else holds the Node or its
+  // lock, and new references are taken under the shard lock we hold.
+  if (node.use_count() != 2) return;
+  {
+    std::lock_guard nl(node->mu);
+    if (node->lookups != 0 || node->opens != 0) return;
+    if (node->state != Node::State::kGone && shard.nodes.size() <= per_shard_capacity_) return;
+  }
+  shard.nodes.erase(it);
+  // A shard that grew while the kernel held many Nodes shrinks back.
+  shard.shrink_above = std::max(per_shard_capacity_,
+                                std::min(shard.shrink_above, shard.nodes.size() + shard.nodes.size() / 4));
+}
+
 size_t InodeTable::size() {
   size_t n = 0;
   for (Shard& shard : shards_) {

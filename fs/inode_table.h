@@ -16,12 +16,16 @@
 // in use are kept; others are dropped once a shard holds more than its
 // share of `capacity`. When the kernel references more than that, a shard
 // looks for idle Nodes again only after growing by a quarter, so that the
-// search costs O(1) per new Node, amortized.
+// search costs O(1) per new Node, amortized. And a Node that goes idle
+// (forgotten, closed) while its shard is over its share, or whose inode
+// is gone, leaves at once (Unref): `capacity` is a cap on what is kept
+// beyond the kernel's references, not a high-water mark.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +48,10 @@ class InodeTable {
     uint64_t lookups GUARDED_BY(mu) = 0;  // references the kernel holds
     uint32_t opens GUARDED_BY(mu) = 0;    // open files and directories
     std::shared_ptr<DirCookies> cookies GUARDED_BY(mu);  // a directory's, once listed
+    // Bytes listxattr takes for the inode's names (each with its NUL) but
+    // security.capability, which writes drop unseen (xattr.cc); once
+    // counted, kept in step by every change; never stored.
+    std::optional<uint64_t> xattr_list_bytes GUARDED_BY(mu);
   };
   using NodeRef = std::shared_ptr<Node>;
 
@@ -53,6 +61,10 @@ class InodeTable {
 
   // The Node for `ino`, created in state kUnknown if not cached.
   NodeRef Get(uint64_t ino);
+  // Gives back a reference after the Node may have gone idle (the caller
+  // must not hold its lock): it leaves if nobody else uses it, it has no
+  // lookups and no opens, and its shard is over its share or it is gone.
+  void Unref(NodeRef node);
 
   size_t size();
 

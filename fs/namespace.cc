@@ -162,7 +162,7 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
   if (existing.error() != ENOENT) return Errno{existing.error()};
   if (p.nlink == 0) return Errno{ENOENT};  // the directory was removed
   if (CheckAccess(c, p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
-  if ((S_ISCHR(mode) || S_ISBLK(mode)) && !c.IsRoot()) return Errno{EPERM};
+  if ((S_ISCHR(mode) || S_ISBLK(mode)) && !c.Capable(CAP_MKNOD)) return Errno{EPERM};
   if (S_ISDIR(mode) && p.nlink == UINT32_MAX) return Errno{EMLINK};
   if (S_ISLNK(mode)) {
     if (symlink.empty()) return Errno{ENOENT};
@@ -364,7 +364,7 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
       edits.Drop(child);
     }
     edits.AddTo(&batch);
-    IRON_FS_TRY(Commit(&batch));
+    IRON_FS_TRY(Commit(&batch, /*frees_space=*/true));
     edits.Install();
     if (purge) {
       node->state = Node::State::kGone;
@@ -531,7 +531,9 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
       edits.Drop(dst_node->ino);
     }
     edits.AddTo(&batch);
-    IRON_FS_TRY(Commit(&batch));
+    // A rename that replaces a file frees it; any other could be repeated
+    // without end and must not use up what deletes need.
+    IRON_FS_TRY(Commit(&batch, /*frees_space=*/d != nullptr && !exchange));
     edits.Install();
     if (purge) {
       dst_node->state = Node::State::kGone;

@@ -12,11 +12,6 @@ bool Caller::InGroup(uint32_t g) const {
 
 int CheckAccess(const Caller& caller, const Inode& inode, int mask) {
   mask &= kMayRead | kMayWrite | kMayExec;
-  if (caller.IsRoot()) {
-    // CAP_DAC_OVERRIDE: everything but executing a file nobody may execute.
-    if ((mask & kMayExec) && !inode.IsDir() && (inode.mode & 0111) == 0) return EACCES;
-    return 0;
-  }
   uint32_t bits;
   if (caller.uid == inode.uid) {
     bits = (inode.mode >> 6) & 7;
@@ -25,16 +20,25 @@ int CheckAccess(const Caller& caller, const Inode& inode, int mask) {
   } else {
     bits = inode.mode & 7;
   }
-  return (static_cast<uint32_t>(mask) & ~bits) == 0 ? 0 : EACCES;
+  if ((static_cast<uint32_t>(mask) & ~bits) == 0) return 0;
+  // Then the capabilities, as generic_permission: everything but executing
+  // a file nobody may execute; or reading, and searching directories.
+  if (caller.Capable(CAP_DAC_OVERRIDE) &&
+      !((mask & kMayExec) && !inode.IsDir() && (inode.mode & 0111) == 0)) {
+    return 0;
+  }
+  const int read_search = kMayRead | (inode.IsDir() ? kMayExec : 0);
+  if (caller.Capable(CAP_DAC_READ_SEARCH) && (mask & ~read_search) == 0) return 0;
+  return EACCES;
 }
 
 bool IsOwnerOrRoot(const Caller& caller, const Inode& inode) {
-  return caller.IsRoot() || caller.uid == inode.uid;
+  return caller.Capable(CAP_FOWNER) || caller.uid == inode.uid;
 }
 
 bool MayRemoveFromSticky(const Caller& caller, const Inode& dir, const Inode& child) {
   if ((dir.mode & S_ISVTX) == 0) return true;
-  return caller.IsRoot() || caller.uid == child.uid || caller.uid == dir.uid;
+  return caller.Capable(CAP_FOWNER) || caller.uid == child.uid || caller.uid == dir.uid;
 }
 
 }  // namespace iron::fs

@@ -2,14 +2,22 @@
 // applies them on ext4 (generic_permission, the sticky bit, the owner's
 // privileges), for a caller that is not necessarily the daemon's user.
 //
-// Root (uid 0) holds every capability a local root holds: it reads and
-// writes anything, searches any directory, and executes a file that has at
-// least one execute bit.
+// Privilege is judged by capability, as Linux does: CAP_DAC_OVERRIDE
+// reads and writes anything, searches any directory and executes a file
+// that has at least one execute bit; CAP_DAC_READ_SEARCH reads files and
+// reads and searches directories; CAP_FOWNER gives an owner's rights,
+// CAP_CHOWN chown, CAP_FSETID keeps setuid/setgid, CAP_MKNOD makes devices,
+// CAP_SYS_ADMIN reaches trusted.* xattrs. A Caller whose capabilities are
+// not known (the kernel has checked them, or nobody asked) holds them all
+// if its uid is 0 and none otherwise.
 //
 // Thread safety: pure functions over values.
 #pragma once
 
+#include <linux/capability.h>
+
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "fs/inode_codec.h"
@@ -22,8 +30,11 @@ struct Caller {
   uint32_t gid = 0;
   std::vector<uint32_t> groups;  // supplementary groups
   uint32_t umask = 0;            // applied to the mode of new objects
+  // The effective capability set (bit n: capability n), when known.
+  std::optional<uint64_t> capabilities;
 
-  bool IsRoot() const { return uid == 0; }
+  // Whether the caller holds capability `cap` (CAP_*).
+  bool Capable(int cap) const { return capabilities ? (*capabilities >> cap) & 1 : uid == 0; }
   bool InGroup(uint32_t g) const;
 };
 

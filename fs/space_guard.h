@@ -9,7 +9,9 @@
 // creates, links, xattrs) fail with ENOSPC once fewer than `reserve` bytes
 // are free, while reads, deletes, renames and truncates, which need only a
 // little WAL, go on. Once space is freed (outside, or by deleting files and
-// compacting) writes are admitted again, with no remount.
+// compacting) writes are admitted again, with no remount. When another
+// program takes even the reserve, deletes still find WAL space: the engine
+// keeps a spare for them (WriteOptions::may_use_reserve).
 //
 // The free space is read with statvfs at most every 100 ms, or sooner when
 // the bytes admitted since the last look would exhaust what was free.

@@ -12,6 +12,11 @@
 namespace iron::fs {
 namespace {
 
+// Dropped by writes, truncates and chowns (DropCapabilities) without the
+// name count hearing of it: so it is never counted, and always allowed for.
+constexpr std::string_view kCapabilityName = "security.capability";
+constexpr uint64_t kCapabilityListed = kCapabilityName.size() + 1;
+
 enum class Namespace { kUser, kTrusted, kSecurity, kSystem, kUnknown };
 
 Namespace NamespaceOf(std::string_view name) {
@@ -31,7 +36,7 @@ int XattrPermission(const Caller& c, const Inode& n, std::string_view name, int 
     case Namespace::kSystem:
       return EOPNOTSUPP;
     case Namespace::kTrusted:
-      if (!c.IsRoot()) return (mask & kMayWrite) ? EPERM : ENODATA;
+      if (!c.Capable(CAP_SYS_ADMIN)) return (mask & kMayWrite) ? EPERM : ENODATA;
       return 0;
     case Namespace::kUser:
       if (!n.IsRegular() && !n.IsDir()) return (mask & kMayWrite) ? EPERM : ENODATA;
@@ -48,6 +53,8 @@ int XattrPermission(const Caller& c, const Inode& n, std::string_view name, int 
 int CheckName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return ERANGE;
   if (name.find('\0') != std::string_view::npos) return EINVAL;
+  // A prefix alone names nothing (the kernel's xattr_resolve_name).
+  if (name.back() == '.' && name.find('.') == name.size() - 1) return EINVAL;
   return 0;
 }
 
@@ -65,12 +72,20 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   Inode& n = **loaded;
   if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
   if (int err = AdmitBytes(name.size() + value.size()); err != 0) return Errno{err};
-  if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
+  bool exists = false;
+  if (n.flags & kInodeHasXattrs) {
     std::string old;
     lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
     if (!s.ok() && !s.IsNotFound()) return Errno{s.ToErrno()};
-    if ((flags & XATTR_CREATE) && s.ok()) return Errno{EEXIST};
-    if ((flags & XATTR_REPLACE) && s.IsNotFound()) return Errno{ENODATA};
+    exists = s.ok();
+  }
+  if ((flags & XATTR_CREATE) && exists) return Errno{EEXIST};
+  if ((flags & XATTR_REPLACE) && !exists) return Errno{ENODATA};
+  const uint64_t listed = name == kCapabilityName ? 0 : name.size() + 1;
+  if (!exists && listed != 0) {
+    Result<uint64_t> list_bytes = XattrListBytes(*node);
+    if (!list_bytes.ok()) return Errno{list_bytes.error()};
+    if (*list_bytes + listed + kCapabilityListed > kMaxXattrList) return Errno{ENOSPC};
   }
   Inode t = n;
   t.flags |= kInodeHasXattrs;
@@ -80,7 +95,27 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   PutInode(&batch, t);
   IRON_FS_TRY(Commit(&batch));
   n = std::move(t);
+  if (!exists && node->xattr_list_bytes) *node->xattr_list_bytes += listed;
   return Ok();
+}
+
+Result<uint64_t> Filesystem::XattrListBytes(Node& node) {
+  if (node.xattr_list_bytes) return *node.xattr_list_bytes;
+  uint64_t bytes = 0;
+  if (node.inode.flags & kInodeHasXattrs) {
+    lsm::ReadOptions ro;
+    ro.lower_bound = ObjectBegin(KeyKind::kXattr, node.ino);
+    ro.upper_bound = ObjectEnd(KeyKind::kXattr, node.ino);
+    auto it = db_->NewIterator(ro);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ParsedKey key;
+      if (!ParseKey(it->key(), &key)) return Errno{EIO};
+      if (key.name != kCapabilityName) bytes += key.name.size() + 1;
+    }
+    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  }
+  node.xattr_list_bytes = bytes;
+  return bytes;
 }
 
 Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::string_view name,
@@ -115,7 +150,7 @@ Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t 
       ParsedKey key;
       if (!ParseKey(it->key(), &key)) return Errno{EIO};
       // Only root sees trusted.* names, as on ext4.
-      if (NamespaceOf(key.name) == Namespace::kTrusted && !c.IsRoot()) continue;
+      if (NamespaceOf(key.name) == Namespace::kTrusted && !c.Capable(CAP_SYS_ADMIN)) continue;
       names.append(key.name);
       names.push_back('\0');
     }
@@ -132,7 +167,14 @@ Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
-  if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  // The kernel removes a file's capabilities before a write by anybody who
+  // may write it (file_remove_privs; a removal asked for by a program needs
+  // CAP_SETFCAP, which the kernel checks before asking us). As on ext4,
+  // such a write must not fail: the writer may remove them.
+  const bool killpriv = name == kCapabilityName && CheckAccess(c, n, kMayWrite) == 0;
+  if (!killpriv) {
+    if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
+  }
   std::string old;
   lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
   if (s.IsNotFound()) return Errno{ENODATA};
@@ -144,6 +186,9 @@ Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_
   PutInode(&batch, t);
   IRON_FS_TRY(Commit(&batch));
   n = std::move(t);
+  if (node->xattr_list_bytes && name != kCapabilityName) {
+    *node->xattr_list_bytes -= name.size() + 1;
+  }
   return Ok();
 }
 

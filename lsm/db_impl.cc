@@ -59,6 +59,7 @@ struct DBImpl::Writer {
   WriteBatch* batch = nullptr;  // nullptr: only a sync (or a forced MemTable switch)
   bool sync = false;
   bool force_switch = false;
+  bool may_use_reserve = false;  // WriteOptions::may_use_reserve
   // Set by the leader that wrote this writer's batch, before `wake`.
   bool done = false;
   Status status;
@@ -309,6 +310,13 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   std::unique_ptr<WritableFile> file;
   Status s = env_->NewLogFile(name, &file);
+  const bool created = s.ok();
+  std::unique_ptr<WalWriter> wal;
+  if (created) {
+    wal = std::make_unique<WalWriter>(std::move(file));
+    // A WAL that starts without its spare could not take a delete.
+    s = wal->AllocateSpare();
+  }
   // The new file's directory entry must be durable before a synced write
   // in it is acknowledged.
   if (s.ok()) s = env_->SyncDir(dir_);
@@ -329,6 +337,7 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
     // A creation that failed half way (the file made, its space not
     // allocated) leaves a file too: every failed roll on a full disk would
     // add one.
+    if (wal) wal->Close();
     file.reset();
     if (env_->FileExists(name)) env_->RemoveFile(name);
     if (!s.IsNoSpace()) RecordPermanentError("creating a WAL", s);
@@ -343,7 +352,7 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
     Status r = env_->RemoveFile(LogFileName(dir_, wal_number_));
     if (!r.ok()) Log("could not remove empty WAL: " + r.ToString());
   }
-  wal_ = std::make_unique<WalWriter>(std::move(file));
+  wal_ = std::move(wal);
   wal_number_ = number;
   wal_records_ = 0;
   wal_needs_roll_ = false;
@@ -416,6 +425,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   w.batch = batch;
   w.sync = options.sync;
   w.force_switch = force_switch;
+  w.may_use_reserve = options.may_use_reserve;
 
   if (options_.read_only) return Status::ReadOnly(dir_ + ": opened read-only");
   std::unique_lock<std::mutex> lock(mu_);
@@ -430,7 +440,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   }
 
   // This writer leads a group.
-  Status s = MakeRoomForWrite(lock, force_switch);
+  Status s = MakeRoomForWrite(lock, force_switch, w.may_use_reserve);
   if (s.ok() && w.sync && last_sync_group_size_ > 1 && writers_.size() < last_sync_group_size_) {
     // The previous synced group's writers were just acknowledged and, when
     // they write again at once, arrive within microseconds: waiting a
@@ -450,7 +460,10 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
 
     lock.unlock();
     bool sync_failed = false;
-    if (count > 0) s = wal->AddRecord(WriteBatchInternal::Contents(*group), /*for_sync=*/sync);
+    if (count > 0) {
+      s = wal->AddRecord(WriteBatchInternal::Contents(*group), /*for_sync=*/sync,
+                         /*may_use_spare=*/w.may_use_reserve);
+    }
     uint64_t sync_micros = 0;
     if (s.ok() && sync) {
       uint64_t t0 = env_->NowMicros();
@@ -485,7 +498,9 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     if (sync_failed) {
       RecordPermanentError("WAL sync", s);
     } else if (s.IsNoSpace()) {
-      wal_needs_roll_ = true;  // the WAL may end in a partial record
+      // Refused before a byte was written, the WAL stays usable; a record
+      // cut short by the disk filling must be the last in its file.
+      if (wal->torn()) wal_needs_roll_ = true;
     } else if (!s.ok()) {
       RecordPermanentError("WAL append", s);
     }
@@ -533,6 +548,8 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
     Writer* w = *it;
     if (w->force_switch) break;
     if (w->sync && !first->sync) break;  // a non-syncing leader cannot carry it
+    // The spare is for the writes that free space, and only for them.
+    if (w->may_use_reserve != first->may_use_reserve) break;
     if (w->batch != nullptr) {
       size += WriteBatchInternal::ByteSize(*w->batch);
       if (size > max_size) break;
@@ -583,7 +600,8 @@ void DBImpl::RecordPermanentError(const std::string& what, const Status& s) {
   }
 }
 
-Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
+Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force,
+                                bool may_use_reserve) {
   bool allow_delay = !force;
   for (;;) {
     if (!permanent_error_.ok()) return permanent_error_;
@@ -609,6 +627,9 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       return Status::OK();
     }
     bool full_l0 = l0 >= static_cast<size_t>(options_.level0_stop_trigger);
+    // A write that frees space does not wait on a flush or a compaction a
+    // full disk may be stopping: the MemTable holds it a while longer.
+    if (may_use_reserve && !force && (imm_ || full_l0)) return Status::OK();
     if (imm_ || full_l0) {
       // Waiting is bounded by background progress; when that progress is
       // failing, the writer hears why instead of waiting forever.
@@ -621,7 +642,10 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       ++stalls_;
       continue;
     }
-    IRON_RETURN_IF_ERROR(NewWal(lock));
+    if (Status s = NewWal(lock); !s.ok()) {
+      if (may_use_reserve && !force && s.IsNoSpace()) return Status::OK();  // as above
+      return s;
+    }
     imm_ = std::move(mem_);
     mem_ = std::make_shared<MemTable>(MemTableFilterBits());
     mem_log_number_ = wal_number_;

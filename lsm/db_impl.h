@@ -107,7 +107,9 @@ class DBImpl final : public DB {
   Status WriteImpl(const WriteOptions& options, WriteBatch* batch, bool force_switch)
       EXCLUDES(mu_);
   // REQUIRES: the caller is the leader (front of writers_).
-  Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) REQUIRES(mu_);
+  // `may_use_reserve`: WriteOptions::may_use_reserve.
+  Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force, bool may_use_reserve)
+      REQUIRES(mu_);
   WriteBatch* BuildBatchGroup(Writer** last_writer) REQUIRES(mu_);
   // Makes the DB read-only: `what` failed in a way that leaves the disk's
   // state unknown. Logged once, with the reason.

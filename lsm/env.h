@@ -56,6 +56,13 @@ class WritableFile {
     Status s = Append(data);
     return s.ok() ? Flush() : s;
   }
+  // Makes sure that the file can grow to `end` bytes without an append
+  // failing for want of space (NoSpace here instead, with nothing
+  // appended). A file that cannot allocate ahead answers OK.
+  virtual Status Preallocate(uint64_t end) {
+    (void)end;
+    return Status::OK();
+  }
   virtual Status Flush() = 0;
   virtual Status Sync() = 0;  // Flush, then fdatasync
   virtual Status Close() = 0;

@@ -192,6 +192,8 @@ class PosixMmapLogFile final : public WritableFile {
 
   Status Flush() override { return Status::OK(); }  // already in the page cache
 
+  Status Preallocate(uint64_t end) override { return Reserve(end); }
+
   // Writing a synced record through the mapping would make every fdatasync
   // write-protect the page again, a TLB shootdown across CPUs each time;
   // pwrite into the preallocated space leaves the mapping untouched.

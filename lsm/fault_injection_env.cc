@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace iron::lsm {
 
 namespace {
@@ -19,12 +21,26 @@ class FaultInjectionEnv::File final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
-    IRON_RETURN_IF_ERROR(env_->OnAppend(path_, data.size()));
+    // Bytes inside preallocated space were counted when it was reserved.
+    uint64_t charge = Beyond(size_ + data.size());
+    IRON_RETURN_IF_ERROR(env_->OnAppend(path_, charge));
     // Flushed at once, so that the env's byte count matches the file's.
     Status s = base_->Append(data);
     if (s.ok()) s = base_->Flush();
-    if (s.ok()) env_->OnAppended(path_, data.size());
+    if (s.ok()) {
+      env_->OnAppended(path_, data.size(), charge);
+      size_ += data.size();
+    }
     return s;
+  }
+  Status Preallocate(uint64_t end) override {
+    uint64_t charge = Beyond(end);
+    if (charge == 0) return Status::OK();
+    IRON_RETURN_IF_ERROR(env_->OnPreallocate(path_, charge));
+    IRON_RETURN_IF_ERROR(base_->Preallocate(end));
+    env_->OnAppended(path_, 0, charge);
+    allocated_ = end;
+    return Status::OK();
   }
   Status Flush() override { return base_->Flush(); }
   Status Sync() override {
@@ -40,6 +56,14 @@ class FaultInjectionEnv::File final : public WritableFile {
   FaultInjectionEnv* const env_;
   const std::string path_;
   std::unique_ptr<WritableFile> base_;
+  uint64_t size_ = 0;       // bytes appended
+  uint64_t allocated_ = 0;  // bytes preallocated
+
+  // Bytes of space a file `end` bytes long takes beyond what it holds.
+  uint64_t Beyond(uint64_t end) const {
+    uint64_t held = std::max(size_, allocated_);
+    return end > held ? end - held : 0;
+  }
 };
 
 Status FaultInjectionEnv::Check(Op op, const std::string& path) {
@@ -63,7 +87,7 @@ Status FaultInjectionEnv::Check(Op op, const std::string& path) {
   return it->second.error;
 }
 
-Status FaultInjectionEnv::OnAppend(const std::string& path, size_t n) {
+Status FaultInjectionEnv::OnAppend(const std::string& path, uint64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   IRON_RETURN_IF_ERROR(Check(Op::kAppend, path));
   if (space_limit_ != 0 && space_used_ + n > space_limit_) {
@@ -72,10 +96,21 @@ Status FaultInjectionEnv::OnAppend(const std::string& path, size_t n) {
   return Status::OK();
 }
 
-void FaultInjectionEnv::OnAppended(const std::string& path, size_t n) {
+// Not a mutation a power cut could tear: only a dead disk or the space
+// limit fails it, never FailAfter or CutPowerAfter.
+Status FaultInjectionEnv::OnPreallocate(const std::string& path, uint64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  space_used_ += n;
-  ++appends_;
+  if (!active_) return Status::IOError("filesystem inactive (simulated crash)");
+  if (space_limit_ != 0 && space_used_ + n > space_limit_) {
+    return Status::NoSpace(path + ": fallocate: No space left on device (simulated)");
+  }
+  return Status::OK();
+}
+
+void FaultInjectionEnv::OnAppended(const std::string& path, size_t n, uint64_t charge) {
+  std::lock_guard<std::mutex> lock(mu_);
+  space_used_ += charge;
+  if (n != 0) ++appends_;
   files_[path].size += n;
 }
 

@@ -24,8 +24,9 @@
 // Failures: FailAfter(op, n, status[, path_part]) lets n more calls of `op`
 // (on paths containing path_part, if given) succeed and fails every later one with `status` until ClearFailures().
 // SetFilesystemActive(false) fails every mutation, as a dead disk would.
-// SetSpaceLimit(bytes) makes Append fail with NoSpace once that many bytes
-// have been appended since the call (0: no limit).
+// SetSpaceLimit(bytes) makes Append and Preallocate fail with NoSpace once
+// that many bytes have been taken since the call (0: no limit); an append
+// into preallocated space takes none.
 //
 // Thread safety: every method may be called from any thread. PowerCut
 // requires that no file written through the Env is still open (destroy the
@@ -116,8 +117,11 @@ class FaultInjectionEnv final : public Env {
   Status NewTrackedFile(const std::string& path, bool log, std::unique_ptr<WritableFile>* result);
   // OK, or the failure to inject for one call of `op`.
   Status Check(Op op, const std::string& path) REQUIRES(mu_);
-  Status OnAppend(const std::string& path, size_t n);
-  void OnAppended(const std::string& path, size_t n);
+  // OK if `n` more bytes of space may be taken (appended or preallocated).
+  Status OnAppend(const std::string& path, uint64_t n);
+  Status OnPreallocate(const std::string& path, uint64_t n);
+  // `n` bytes were appended, taking `charge` bytes of new space.
+  void OnAppended(const std::string& path, size_t n, uint64_t charge);
   Status OnSync(const std::string& path, bool* real);
   void OnSynced(const std::string& path);
 

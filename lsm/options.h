@@ -107,6 +107,15 @@ struct WriteOptions {
   // synced writers share one sync). Without it a write survives the death
   // of the process but not a power cut.
   bool sync = false;
+  // The write frees space (a delete, a truncate): it may be appended to
+  // the WAL's spare space (kWalSpareBytes, wal_writer.h), which other
+  // writes leave untouched and fail with NoSpace rather than use; and
+  // when the disk is full it neither starts a new WAL nor waits for a
+  // flush: its MemTable grows past write_buffer_size instead. So a disk
+  // that filled up, even to the last byte by another program, can always
+  // be emptied through the DB. Keep such batches small: they share that
+  // one spare until the disk has room again.
+  bool may_use_reserve = false;
 };
 
 }  // namespace iron::lsm

@@ -20,11 +20,16 @@ uint32_t UnmaskChecksum(uint32_t masked) {
 
 WalWriter::WalWriter(std::unique_ptr<WritableFile> file) : file_(std::move(file)) {}
 
-Status WalWriter::AddRecord(std::string_view payload, bool for_sync) {
+Status WalWriter::AllocateSpare() { return file_->Preallocate(size_ + kWalSpareBytes); }
+
+Status WalWriter::AddRecord(std::string_view payload, bool for_sync, bool may_use_spare) {
   if (payload.size() > kWalMaxRecord) {
     return Status::InvalidArgument("WAL record of " + std::to_string(payload.size()) +
                                    " bytes exceeds the 1 GiB limit");
   }
+  const uint64_t end = size_ + kWalHeaderSize + payload.size();
+  // Allocating first means a full disk fails the record whole, not halfway.
+  IRON_RETURN_IF_ERROR(file_->Preallocate(may_use_spare ? end : end + kWalSpareBytes));
   std::string header(kWalHeaderSize, '\0');
   char len[4];
   EncodeFixed32(len, static_cast<uint32_t>(payload.size()));
@@ -46,6 +51,7 @@ Status WalWriter::AddRecord(std::string_view payload, bool for_sync) {
     if (s.ok()) s = file_->Flush();
   }
   if (s.ok()) size_ += kWalHeaderSize + payload.size();
+  else torn_ = true;
   return s;
 }
 

@@ -5,6 +5,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -28,14 +30,35 @@ fs::Filesystem& Fs(fuse_req_t req) { return *Self(req).fs; }
 
 // The credentials of the process behind a request. Supplementary groups
 // come from /proc (a read per request), so only for callers who are not
-// root, whose rights may depend on them.
+// root, whose rights may depend on them, or whose capabilities are read.
+// The effective capabilities of thread `pid`, from /proc as the kernel
+// keeps them; none if it cannot be read (the thread is gone).
+uint64_t CapabilitiesOf(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/status", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* line = std::strstr(buf, "\nCapEff:");
+  if (line == nullptr) return 0;
+  return std::strtoull(line + std::strlen("\nCapEff:"), nullptr, 16);
+}
+
 Caller CallerOf(fuse_req_t req) {
   const fuse_ctx* ctx = fuse_req_ctx(req);
   Caller c;
   c.uid = ctx->uid;
   c.gid = ctx->gid;
   c.umask = ctx->umask;
-  if (c.uid != 0) {
+  // Without default_permissions nobody else judges privilege: by the
+  // caller's capabilities, as the kernel would (uid 0 without them is an
+  // ordinary user; another holding them is privileged).
+  if (!Self(req).config->default_permissions) c.capabilities = CapabilitiesOf(ctx->pid);
+  if (c.uid != 0 || c.capabilities) {
     gid_t groups[64];
     int n = fuse_req_getgroups(req, 64, groups);
     if (n > 64) {

@@ -35,7 +35,8 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           take the filesystem down for every user
     block_size=N          data block size when formatting: a power of two,
                           512..1048576 (default 4096); fixed afterwards
-    inode_cache=N         inodes kept decoded in memory (default 65536)
+    inode_cache=N         inodes kept decoded in memory beyond those the
+                          kernel holds; forgotten ones leave (default 65536)
     spin_us=N             after a request, look for the next one for N
                           microseconds before sleeping (default 50; 0: sleep
                           at once). A program waiting on the mount is then
@@ -46,7 +47,9 @@ const char* const kOwnOptions = R"(IronFS options (-o):
                           (entry_timeout=0: it would skip the search permission
                           of cached directories) and no writes (no_writeback).
                           FIFOs and devices are opened by the kernel alone, so
-                          their permissions go unchecked in this mode
+                          their permissions go unchecked in this mode.
+                          Privilege comes from the caller's capabilities
+                          (read from /proc per request), not from uid 0
 What survives, after kill -9 of the daemon / after a power cut:
     default               kill -9: every operation that returned. Power cut:
                           what was fsync'ed (fsync, fdatasync or fsyncdir

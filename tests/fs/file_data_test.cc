@@ -3,6 +3,7 @@
 // O_TRUNC, checked against a byte-for-byte model, across block sizes.
 #include <errno.h>
 #include <linux/falloc.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <random>
@@ -221,7 +222,69 @@ TEST_P(FileDataTest, DeletingALargeFileIsOneRangeTombstone) {
   file_ = std::move(again->second);
 }
 
+// fallocate allocates as on ext4: blocks it stores count in st_blocks and
+// read as zeros, and a range the disk has no room for is ENOSPC up front
+// rather than a later write's surprise.
+TEST_P(FileDataTest, FallocateAllocatesOrSaysENOSPC) {
+  const uint64_t bs = GetParam();
+  Write(0, std::string(bs + 1, 'a'));  // blocks 0 and 1 are stored
+  ASSERT_TRUE(fs_->Fallocate(Root(), *file_, 0, 0, 8 * bs).ok());
+  model_.resize(8 * bs, '\0');
+  Verify();
+  EXPECT_EQ(Stat(ino_).st_blocks, static_cast<blkcnt_t>(8 * bs / 512));
+  // KEEP_SIZE past the end stores nothing there (and changes no size).
+  ASSERT_TRUE(fs_->Fallocate(Root(), *file_, FALLOC_FL_KEEP_SIZE, 6 * bs, 8 * bs).ok());
+  Verify();
+  EXPECT_EQ(Stat(ino_).st_blocks, static_cast<blkcnt_t>(8 * bs / 512));
+  Write(3 * bs + 5, "xyz");  // into an allocated block
+  Verify();
+  Truncate(bs);
+  EXPECT_EQ(Stat(ino_).st_blocks, static_cast<blkcnt_t>(bs / 512));
+
+  // A disk with 64 MiB left beyond the reserve.
+  struct statvfs vfs;
+  ASSERT_EQ(statvfs(dir_.path().c_str(), &vfs), 0);
+  const uint64_t free = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  ASSERT_GT(free, 128u << 20);
+  fs_->Release(std::move(file_));
+  mount_options_.reserve_bytes = free - (64 << 20);
+  Remount();
+  auto f = fs_->Open(Root(), ino_, O_RDWR);
+  ASSERT_TRUE(f.ok());
+  file_ = std::move(*f);
+  EXPECT_EQ(fs_->Fallocate(Root(), *file_, 0, 0, 1ull << 30).error(), ENOSPC);
+  EXPECT_EQ(fs_->Fallocate(Root(), *file_, FALLOC_FL_KEEP_SIZE, 0, 1ull << 30).error(), ENOSPC);
+  Verify();
+  EXPECT_EQ(Stat(ino_).st_blocks, static_cast<blkcnt_t>(bs / 512));
+  ASSERT_TRUE(fs_->Fallocate(Root(), *file_, 0, 0, 1 << 20).ok());
+  model_.resize(1 << 20, '\0');
+  Verify();
+  EXPECT_EQ(Stat(ino_).st_blocks, static_cast<blkcnt_t>((1 << 20) / 512));
+}
+
 INSTANTIATE_TEST_SUITE_P(BlockSizes, FileDataTest, ::testing::Values(512u, 4096u, 65536u));
+
+// An open for execve (the kernel's __FMODE_EXEC in the flags) needs the
+// execute bits, not the read bits, as on ext4: with no_default_permissions
+// nobody else judges it.
+class ExecOpenTest : public FsFixture {};
+
+TEST_F(ExecOpenTest, IsJudgedOnExecuteBits) {
+  uint64_t readable = WriteFile(kRootIno, "readable", "#!", 0744, Root());
+  uint64_t runnable = WriteFile(kRootIno, "runnable", "#!", 0711, Root());
+  EXPECT_EQ(fs_->Open(Alice(), readable, O_RDONLY | kOpenForExec).error(), EACCES);
+  auto ran = fs_->Open(Alice(), runnable, O_RDONLY | kOpenForExec);
+  ASSERT_TRUE(ran.ok());
+  fs_->Release(std::move(*ran));
+  // Plain reads are judged as before.
+  auto read = fs_->Open(Alice(), readable, O_RDONLY);
+  ASSERT_TRUE(read.ok());
+  fs_->Release(std::move(*read));
+  EXPECT_EQ(fs_->Open(Alice(), runnable, O_RDONLY).error(), EACCES);
+  // Root executes what has an execute bit.
+  uint64_t plain = WriteFile(kRootIno, "plain", "#!", 0644, Root());
+  EXPECT_EQ(fs_->Open(Root(), plain, O_RDONLY | kOpenForExec).error(), EACCES);
+}
 
 }  // namespace
 }  // namespace iron::fs::test

@@ -309,5 +309,39 @@ TEST(FaultTest, FailedWritesOnAFullDiskLeaveNoPileOfWals) {
   EXPECT_TRUE(db->Get({}, test::NumberKey(0), &v).IsNotFound());
 }
 
+// Another program takes the last byte of the disk: ordinary writes are
+// refused, but deletes (WriteOptions::may_use_reserve) still go into the
+// WAL's spare, through MemTable switches and failing flushes, and survive.
+TEST(FaultTest, DeletesFitWhenAnotherProgramFillsTheDisk) {
+  test::ScratchDir dir;
+  FaultInjectionEnv env;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(DB::Open(FaultOptions(&env), dir.path(), &db).ok());
+  const std::string value(1000, 'v');
+  constexpr int kKeys = 400;
+  for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(db->Put({}, test::NumberKey(i), value).ok());
+  env.SetSpaceLimit(1);
+  EXPECT_TRUE(db->Put({}, "new", value).IsNoSpace());
+  WriteOptions frees;
+  frees.may_use_reserve = true;
+  for (int i = 0; i < kKeys; ++i) {
+    Status s = db->Delete(frees, test::NumberKey(i));
+    ASSERT_TRUE(s.ok()) << "delete " << i << ": " << s.ToString();
+  }
+  // Ordinary writes never eat into what deletes need.
+  EXPECT_TRUE(db->Put({}, "new", "x").IsNoSpace());
+  std::string v;
+  EXPECT_TRUE(db->Get({}, test::NumberKey(0), &v).IsNotFound());
+  env.SetSpaceLimit(0);
+  ASSERT_TRUE(db->Close().ok());
+  db.reset();
+  ASSERT_TRUE(DB::Open(FaultOptions(&env), dir.path(), &db).ok());
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(db->Get({}, test::NumberKey(i), &v).IsNotFound()) << i;
+  }
+  EXPECT_TRUE(db->Put({}, "new", value).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
 }  // namespace
 }  // namespace iron::lsm
