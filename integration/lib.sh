@@ -13,6 +13,10 @@
 #   tree_digest DIR / tree_listing DIR  a hash of the bytes / the metadata
 #   no_sanitizer_reports              the daemon's log holds no report of a
 #                                     sanitizer (TSan, ASan, UBSan build)
+#   flip FILE OFFSET                  flips the bits of one byte (damage tests)
+#   read_back N                       reads f1..fN under MNT against
+#                                     WORK/sums: sets good (exact) and bad
+#                                     (EIO); wrong bytes or another error fail
 #   fail "message"                    report and exit 1
 #   AFTER_UNMOUNT="commands"          run on exit after the mount is gone,
 #                                     before WORK is removed
@@ -109,4 +113,23 @@ tree_listing() {
 tree_digest() {
   (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum;
    find . -type l -printf '%p -> %l\n' | sort) | sha256sum | cut -d' ' -f1
+}
+
+flip() {
+  perl -e 'open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!"; seek($f, $ARGV[1], 0);
+           read($f, my $b, 1) == 1 or die "short read"; seek($f, $ARGV[1], 0);
+           print $f chr(ord($b) ^ 0x5a); close($f) or die $!' "$1" "$2" || fail "cannot flip a byte of $1"
+}
+
+read_back() {
+  good=0 bad=0
+  for n in $(seq 1 "$1"); do
+    if out=$(sha256sum "$MNT/f$n" 2>&1); then
+      grep -q "$(echo "$out" | cut -d' ' -f1)  f$n" "$WORK/sums" || fail "f$n read back wrong bytes without an error"
+      good=$((good + 1))
+    else
+      echo "$out" | grep -q "Input/output error" || { echo "$out" >&2; fail "reading f$n failed, but not with EIO"; }
+      bad=$((bad + 1))
+    fi
+  done
 }

@@ -6,11 +6,6 @@
 # mounts, and that compacts.
 . "$(dirname "$0")/../lib.sh"
 
-flip() {
-  perl -e 'open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!"; seek($f, $ARGV[1], 0);
-           read($f, my $b, 1) == 1 or die "short read"; seek($f, $ARGV[1], 0);
-           print $f chr(ord($b) ^ 0x5a); close($f) or die $!' "$1" "$2" || fail "cannot flip a byte of $1"
-}
 # The offset just past the last non-zero byte of $1 (a WAL ends in zeros).
 written_end() {
   perl -e 'local $/; open(my $f, "<", $ARGV[0]) or die; my $d = <$f>; $d =~ s/\0+\z//; print length($d)' "$1"

@@ -7,12 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 command -v unshare >/dev/null || { echo "not run: unshare (util-linux) is missing"; exit 77; }
 
-flip() {
-  perl -e 'open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!"; seek($f, $ARGV[1], 0);
-           read($f, my $b, 1) == 1 or die "short read"; seek($f, $ARGV[1], 0);
-           print $f chr(ord($b) ^ 0x5a); close($f) or die $!' "$1" "$2" || fail "cannot flip a byte of $1"
-}
-
 mount_fresh
 for i in $(seq 1 8); do
   dd if=/dev/urandom of="$MNT/f$i" bs=1M count=2 conv=fsync status=none || fail "writing f$i"

@@ -27,20 +27,7 @@ class CorruptionTest : public ::testing::Test {
     ASSERT_TRUE(db->Close().ok());
   }
   // Paths of the directory's files of one type, oldest first.
-  std::vector<std::string> Files(FileType want) {
-    std::vector<std::pair<uint64_t, std::string>> found;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-      uint64_t n;
-      FileType t;
-      if (ParseFileName(e.path().filename(), &n, &t) && t == want) {
-        found.emplace_back(n, e.path().string());
-      }
-    }
-    std::sort(found.begin(), found.end());
-    std::vector<std::string> out;
-    for (auto& f : found) out.push_back(f.second);
-    return out;
-  }
+  std::vector<std::string> Files(FileType want) { return test::FilesOfType(dir_.path(), want); }
   Status Open(std::unique_ptr<DB>* db) { return DB::Open(Options(), dir_.path(), db); }
   // Every file of the directory, by name, with its bytes.
   std::map<std::string, std::string> Snapshot() {

@@ -84,20 +84,7 @@ TEST(GuardedMappingDeathTest, ASigbusElsewhereStillEndsTheProcess) {
 class TableFaultTest : public ::testing::Test {
  protected:
   // Paths of the directory's tables, oldest first.
-  std::vector<std::string> Tables() {
-    std::vector<std::pair<uint64_t, std::string>> found;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-      uint64_t n;
-      FileType t;
-      if (ParseFileName(e.path().filename(), &n, &t) && t == FileType::kTable) {
-        found.emplace_back(n, e.path().string());
-      }
-    }
-    std::sort(found.begin(), found.end());
-    std::vector<std::string> out;
-    for (auto& f : found) out.push_back(f.second);
-    return out;
-  }
+  std::vector<std::string> Tables() { return test::FilesOfType(dir_.path(), FileType::kTable); }
   static std::string Value(int i) { return std::string(200, static_cast<char>('a' + i % 26)); }
 
   void FillTable(int from, int to) {

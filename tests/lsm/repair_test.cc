@@ -34,20 +34,7 @@ class RepairTest : public ::testing::Test {
     ASSERT_TRUE(db->Flush().ok());
     ASSERT_TRUE(db->Close().ok());
   }
-  std::vector<std::string> Tables() {
-    std::vector<std::pair<uint64_t, std::string>> found;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-      uint64_t n;
-      FileType t;
-      if (ParseFileName(e.path().filename(), &n, &t) && t == FileType::kTable) {
-        found.emplace_back(n, e.path().string());
-      }
-    }
-    std::sort(found.begin(), found.end());
-    std::vector<std::string> out;
-    for (auto& f : found) out.push_back(f.second);
-    return out;
-  }
+  std::vector<std::string> Tables() { return test::FilesOfType(dir_.path(), FileType::kTable); }
   std::map<std::string, std::string> Snapshot() {
     std::map<std::string, std::string> files;
     for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -45,6 +46,21 @@ void WriteFileOrDie(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<std::string> FilesOfType(const std::string& dir, FileType type) {
+  std::vector<std::pair<uint64_t, std::string>> found;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    uint64_t n;
+    FileType t;
+    if (ParseFileName(e.path().filename(), &n, &t) && t == type) {
+      found.emplace_back(n, e.path().string());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
 }
 
 }  // namespace iron::lsm::test

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
+
+#include "lsm/filename.h"
 
 namespace iron::lsm::test {
 
@@ -26,6 +29,10 @@ class ScratchDir {
 // Zero-padded decimal key, so numeric order is byte order.
 std::string NumberKey(uint64_t n, int width = 16);
 std::string RandomBytes(std::mt19937_64& rng, size_t n);
+
+// Paths of the files of one type in `dir` (a DB's directory), oldest
+// (lowest number) first.
+std::vector<std::string> FilesOfType(const std::string& dir, FileType type);
 
 // Reads a whole file / overwrites one byte of it (corruption tests).
 std::string ReadFileOrDie(const std::string& path);
