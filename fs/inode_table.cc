@@ -36,8 +36,11 @@ void InodeTable::Shrink(Shard* shard) {
     // the shard lock we hold: nobody can start using the Node meanwhile.
     bool idle = it->second.use_count() == 1;
     if (idle) {
-      std::lock_guard nl(node.mu);
-      idle = node.lookups == 0 && node.opens == 0;
+      // Node locks are taken before shard locks elsewhere (a create holds
+      // its directory's lock while it adds the child): only try this one,
+      // which cannot wait, and keep a Node that happens to be locked.
+      std::unique_lock nl(node.mu, std::try_to_lock);
+      idle = nl.owns_lock() && node.lookups == 0 && node.opens == 0;
     }
     it = idle ? shard->nodes.erase(it) : std::next(it);
   }
@@ -52,7 +55,9 @@ void InodeTable::Unref(NodeRef node) {
   // lock, and new references are taken under the shard lock we hold.
   if (node.use_count() != 2) return;
   {
-    std::lock_guard nl(node->mu);
+    // Tried, not waited for: see Shrink.
+    std::unique_lock nl(node->mu, std::try_to_lock);
+    if (!nl.owns_lock()) return;
     if (node->lookups != 0 || node->opens != 0) return;
     if (node->state != Node::State::kGone && shard.nodes.size() <= per_shard_capacity_) return;
   }
