@@ -35,6 +35,15 @@ class Repairer {
         report_(report),
         versions_(dir_, options_, env_, nullptr) {}
 
+  Status RunLogsOnly() {
+    std::vector<std::string> children;
+    IRON_RETURN_IF_ERROR(env_->GetChildren(dir_, &children));
+    ManifestState state;
+    log_number_ = versions_.ReadManifest(&state).ok() ? state.log_number : 0;
+    CheckLogs(children);
+    return Status::OK();
+  }
+
   Status Run() {
     if (!dry_run_) IRON_RETURN_IF_ERROR(env_->LockFile(LockFileName(dir_), &lock_));
     std::vector<std::string> children;
@@ -75,6 +84,7 @@ class Repairer {
       }
       next_file_ = std::max(state.next_file_number, highest + 1);
       log_number_ = state.log_number;
+      report_->replaced_files = {"CURRENT", BaseName(ManifestFileName(dir_, state.manifest_number))};
       last_sequence_ = state.last_sequence;
       return Status::OK();
     }
@@ -292,6 +302,11 @@ Status RepairDB(const Options& options, const std::string& dir, bool dry_run,
                 RepairReport* report) {
   *report = RepairReport();
   return Repairer(options, dir, dry_run, report).Run();
+}
+
+Status FindWalDamage(const Options& options, const std::string& dir, RepairReport* report) {
+  *report = RepairReport();
+  return Repairer(options, dir, /*dry_run=*/true, report).RunLogsOnly();
 }
 
 }  // namespace iron::lsm

@@ -40,6 +40,9 @@ struct RepairReport {
   // Files holding damage, named relative to the directory: the ones to
   // copy aside before repairing.
   std::vector<std::string> damaged_files;
+  // CURRENT and the live manifest, when readable: a repair (and the open
+  // after it) replaces them, so they go aside with the damaged files.
+  std::vector<std::string> replaced_files;
   // What was (or would be) done, one line each.
   std::vector<std::string> actions;
   // Keys that could not be read.
@@ -49,5 +52,10 @@ struct RepairReport {
 
 Status RepairDB(const Options& options, const std::string& dir, bool dry_run,
                 RepairReport* report);
+
+// The WAL part of a dry run alone: which WALs hold damage and the keys
+// their damaged records held (damaged_files, lost), without reading a
+// table. For a check that has read the tables already.
+Status FindWalDamage(const Options& options, const std::string& dir, RepairReport* report);
 
 }  // namespace iron::lsm

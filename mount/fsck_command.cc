@@ -15,6 +15,7 @@
 #include "fs/repair.h"
 #include "lsm/coding.h"
 #include "lsm/db.h"
+#include "lsm/env.h"
 #include "lsm/filename.h"
 #include "lsm/repair.h"
 #include "mount/engine_log.h"
@@ -28,12 +29,6 @@ constexpr int kCannotCheck = 2;
 constexpr int kLeftUnrepaired = 4;
 
 void Say(const char* fmt, const std::string& a) { std::printf(fmt, a.c_str()); }
-
-// Swallows the engine's lines: for the probe that only asks "in use?".
-class QuietLog final : public lsm::Logger {
- public:
-  void Log(std::string_view) override {}
-};
 
 lsm::Options CheckOptions(const std::string& dir, bool read_only) {
   lsm::Options o = fs::EngineOptions();
@@ -128,7 +123,7 @@ int Check(const std::string& dir, bool quiet_progress) {
   if (!wal_damage.empty()) {
     // What the damaged records held, where their bytes still say.
     lsm::RepairReport dry;
-    if (lsm::RepairDB(CheckOptions(dir, true), dir, /*dry_run=*/true, &dry).ok()) {
+    if (lsm::FindWalDamage(CheckOptions(dir, true), dir, &dry).ok()) {
       for (const auto& lost : fs::DescribeLostKeys(db.get(), dry.lost)) Say("damage: %s\n", lost);
     }
   }
@@ -173,28 +168,13 @@ bool CopyAside(const std::string& dir, const std::vector<std::string>& names,
   return true;
 }
 
-// The live manifest's name, if CURRENT names one.
-std::string LiveManifest(const std::string& dir) {
-  FILE* f = std::fopen((dir + "/CURRENT").c_str(), "re");
-  if (f == nullptr) return "";
-  char buf[64] = {};
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  std::string name(buf, n);
-  if (!name.empty() && name.back() == '\n') name.pop_back();
-  uint64_t number;
-  lsm::FileType type;
-  return lsm::ParseFileName(name, &number, &type) && type == lsm::FileType::kManifest ? name : "";
-}
-
 int Repair(const std::string& dir) {
   // 1. What is damaged; refuse if the directory is in use.
   {
-    std::unique_ptr<lsm::DB> probe;
-    lsm::Options quiet = CheckOptions(dir, true);
-    quiet.info_log = std::make_shared<QuietLog>();
-    lsm::Status s = lsm::DB::Open(quiet, dir, &probe);
-    if (Busy(s, dir)) return kCannotCheck;
+    std::unique_ptr<lsm::FileLock> lock;
+    if (Busy(lsm::Env::Default()->LockFile(lsm::LockFileName(dir), &lock), dir)) {
+      return kCannotCheck;
+    }
   }
   lsm::RepairReport found;
   lsm::Status s = lsm::RepairDB(CheckOptions(dir, false), dir, /*dry_run=*/true, &found);
@@ -207,9 +187,7 @@ int Repair(const std::string& dir) {
   bool changed = false;
   std::vector<std::string> aside = found.damaged_files;
   if (!aside.empty()) {
-    aside.push_back("CURRENT");
-    std::string manifest = LiveManifest(dir);
-    if (!manifest.empty()) aside.push_back(manifest);
+    aside.insert(aside.end(), found.replaced_files.begin(), found.replaced_files.end());
     std::string where;
     if (!CopyAside(dir, aside, &where)) return kCannotCheck;
     Say("copied the damaged files aside into %s\n", where);
