@@ -44,6 +44,13 @@ void InodeTable::Shrink(Shard* shard) {
     }
     it = idle ? shard->nodes.erase(it) : std::next(it);
   }
+  FitBuckets(shard);
+}
+
+void InodeTable::FitBuckets(Shard* shard) {
+  // An eighth: a map that shrinks and grows again around one size does
+  // not rehash at every step.
+  if (shard->nodes.size() < shard->nodes.bucket_count() / 8) shard->nodes.rehash(0);
 }
 
 void InodeTable::Unref(NodeRef node) {
@@ -62,6 +69,7 @@ void InodeTable::Unref(NodeRef node) {
     if (node->state != Node::State::kGone && shard.nodes.size() <= per_shard_capacity_) return;
   }
   shard.nodes.erase(it);
+  FitBuckets(&shard);
   // A shard that grew while the kernel held many Nodes shrinks back.
   shard.shrink_above = std::max(per_shard_capacity_,
                                 std::min(shard.shrink_above, shard.nodes.size() + shard.nodes.size() / 4));

@@ -76,6 +76,9 @@ class InodeTable {
     size_t shrink_above GUARDED_BY(mu) = 0;  // set by the constructor
   };
   void Shrink(Shard* shard) REQUIRES(shard->mu);
+  // Gives back the bucket array of a map that has emptied (after the
+  // kernel forgot many inodes), so that memory follows the Nodes held.
+  static void FitBuckets(Shard* shard) REQUIRES(shard->mu);
 
   const size_t per_shard_capacity_;
   Shard shards_[kShards];

@@ -14,15 +14,18 @@ namespace {
 class BlockPool {
  public:
   static constexpr size_t kCapacity = 48;  // blocks (48 MiB)
+  using Clock = std::chrono::steady_clock;
 
   static BlockPool& Instance() {
     static BlockPool* pool = new BlockPool;  // never destroyed: arenas may outlive statics
     return *pool;
   }
+  // The block given back last (the one most likely still in the caches),
+  // or null.
   char* Take() {
     std::lock_guard l(mu_);
     if (free_.empty()) return nullptr;
-    char* b = free_.back();
+    char* b = free_.back().block;
     free_.pop_back();
     return b;
   }
@@ -30,16 +33,39 @@ class BlockPool {
   bool Give(char* block) {
     std::lock_guard l(mu_);
     if (free_.size() >= kCapacity) return false;
-    free_.push_back(block);
+    free_.push_back(Free{block, Clock::now()});
     return true;
+  }
+  // Blocks are taken from the back, so the ones given back longest ago
+  // sit at the front.
+  size_t ReleaseIdle(Clock::duration idle) {
+    std::vector<char*> released;
+    {
+      std::lock_guard l(mu_);
+      Clock::time_point cutoff = Clock::now() - idle;
+      auto end = free_.begin();
+      while (end != free_.end() && end->since <= cutoff) ++end;
+      for (auto it = free_.begin(); it != end; ++it) released.push_back(it->block);
+      free_.erase(free_.begin(), end);
+    }
+    for (char* b : released) ::munmap(b, Arena::kMaxBlock);
+    return released.size() * Arena::kMaxBlock;
   }
 
  private:
+  struct Free {
+    char* block;
+    Clock::time_point since;  // when it was given back
+  };
   std::mutex mu_;
-  std::vector<char*> free_;
+  std::vector<Free> free_;
 };
 
 }  // namespace
+
+size_t Arena::ReleaseIdleBlocks(std::chrono::steady_clock::duration idle) {
+  return BlockPool::Instance().ReleaseIdle(idle);
+}
 
 Arena::~Arena() {
   for (const Block& b : blocks_) {

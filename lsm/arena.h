@@ -11,13 +11,16 @@
 // destroyed arena wait in a process-wide pool (up to 48 MiB) for the
 // next one: memory touched before costs nothing to touch again, where
 // fresh memory costs a fault per page even when pre-faulted (on a
-// virtual machine that fills its page tables lazily).
+// virtual machine that fills its page tables lazily). Blocks the pool
+// kept but nobody took for a while go back to the system through
+// ReleaseIdleBlocks, so that an idle process shrinks back.
 //
 // Thread safety: Allocate* is called by one writer at a time (the MemTable's
 // single inserter); MemoryUsage() may be read from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -25,6 +28,9 @@ namespace iron::lsm {
 
 class Arena {
  public:
+  // The largest block size: the blocks the process-wide pool keeps.
+  static constexpr size_t kMaxBlock = 1 << 20;
+
   Arena() = default;
   ~Arena();
   Arena(const Arena&) = delete;
@@ -47,9 +53,12 @@ class Arena {
   // Bytes taken from the heap, including block slack.
   size_t MemoryUsage() const { return usage_.load(std::memory_order_relaxed); }
 
+  // Unmaps the pooled free blocks that have waited longer than `idle` for
+  // an arena to take them; returns the bytes given back. Thread-safe.
+  static size_t ReleaseIdleBlocks(std::chrono::steady_clock::duration idle);
+
  private:
   static constexpr size_t kMinBlock = 4096;
-  static constexpr size_t kMaxBlock = 1 << 20;
   // From this size on, a block is its own pre-faulted mapping.
   static constexpr size_t kMapped = 64 << 10;
 

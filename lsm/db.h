@@ -114,6 +114,13 @@ class DB {
 
   virtual DBStats GetStats() = 0;
 
+  // Gives back to the system the memory the engine keeps for reuse (the
+  // blocks of flushed MemTables) that nothing has reused for a few
+  // seconds; returns the bytes given back. For a caller that knows the
+  // engine has been idle: the next MemTable after it pays a page fault
+  // per page of its memory.
+  virtual size_t ReleaseIdleMemory() = 0;
+
   // Damage Open met and skipped (Options::wal_recovery == kSkipDamage): one
   // line per dropped region of a WAL, naming the file, the offset and the
   // bytes dropped. Empty when recovery found none.

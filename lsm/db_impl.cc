@@ -7,6 +7,7 @@
 #include <chrono>
 #include <semaphore>
 
+#include "lsm/arena.h"
 #include "lsm/bloom.h"
 #include "lsm/coding.h"
 #include "lsm/db_iter.h"
@@ -1212,6 +1213,13 @@ void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
 }
 
 // ------------------------------------------------------------------ Stats, Close
+
+size_t DBImpl::ReleaseIdleMemory() {
+  // Longer than a flush of a full MemTable takes, so that blocks waiting
+  // for the MemTable being filled now are kept.
+  constexpr auto kIdle = std::chrono::seconds(5);
+  return Arena::ReleaseIdleBlocks(kIdle);
+}
 
 DBStats DBImpl::GetStats() {
   DBStats st;

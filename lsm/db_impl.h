@@ -73,6 +73,7 @@ class DBImpl final : public DB {
   Status Flush() override;
   Status CompactRange(const std::string* begin, const std::string* end) override;
   DBStats GetStats() override;
+  size_t ReleaseIdleMemory() override;
   Status Close() override;
 
  private:

@@ -20,6 +20,7 @@
 
 #include "mount/data_dir.h"
 #include "mount/fuse_adapter.h"
+#include "mount/housekeeping.h"
 #include "mount/log.h"
 #include "mount/mountinfo.h"
 #include "mount/privileges.h"
@@ -120,35 +121,6 @@ class StartupChannel {
 
  private:
   int fd_ = -1;
-};
-
-// Rewrites DATA_DIR/ironfs.stats every few seconds until stopped.
-class StatsWriter {
- public:
-  StatsWriter(const std::string& dir, lsm::DB* db, fs::Filesystem* fs)
-      : thread_([this, dir, db, fs] {
-          std::unique_lock l(mu_);
-          while (!stop_) {
-            l.unlock();
-            WriteStatsFile(dir, StatsReport(db, fs));
-            l.lock();
-            cv_.wait_for(l, std::chrono::seconds(5), [this] { return stop_; });
-          }
-        }) {}
-  ~StatsWriter() {
-    {
-      std::lock_guard l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  std::thread thread_;
 };
 
 // Closes every descriptor above stderr that the daemon inherited (a
@@ -252,8 +224,7 @@ int RunMount(const MountConfig& config) {
   int status;
   {
     // A read-only mount writes nothing in the data directory.
-    std::optional<StatsWriter> stats;
-    if (!config.read_only) stats.emplace(config.data_dir, opened.db.get(), opened.fs.get());
+    Housekeeping housekeeping(opened.db.get(), opened.fs.get(), config.data_dir, config.read_only);
     if (config.single_thread) {
       status = fuse_session_loop(session);
     } else {

@@ -1,5 +1,6 @@
 #include "lsm/arena.h"
 
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -49,6 +50,22 @@ TEST(ArenaTest, SlackStaysSmallAsBlocksGrow) {
   }
   EXPECT_GE(arena.MemoryUsage(), bytes);
   EXPECT_LE(arena.MemoryUsage(), bytes + bytes / 8 + (1 << 20));
+}
+
+// Full-size blocks of a destroyed arena wait in a pool for the next one;
+// once nobody has taken them for a while they go back to the system.
+TEST(ArenaTest, IdleBlocksGoBackToTheSystem) {
+  Arena::ReleaseIdleBlocks(std::chrono::seconds(0));  // what earlier tests left
+  {
+    Arena arena;
+    for (int i = 0; i < 400000; ++i) arena.Allocate(40);  // ~16 MiB: full-size blocks
+  }
+  // Given back just now: kept for the next arena.
+  EXPECT_EQ(Arena::ReleaseIdleBlocks(std::chrono::hours(1)), 0u);
+  size_t released = Arena::ReleaseIdleBlocks(std::chrono::seconds(0));
+  EXPECT_GE(released, 4 * Arena::kMaxBlock);
+  EXPECT_EQ(released % Arena::kMaxBlock, 0u);
+  EXPECT_EQ(Arena::ReleaseIdleBlocks(std::chrono::seconds(0)), 0u);
 }
 
 }  // namespace

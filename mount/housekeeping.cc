@@ -1,0 +1,68 @@
+#include "mount/housekeeping.h"
+
+#include <malloc.h>
+#include <syslog.h>
+
+#include <chrono>
+
+#include "mount/log.h"
+#include "mount/stats_file.h"
+
+namespace iron::mount {
+
+namespace {
+constexpr auto kPeriod = std::chrono::seconds(5);
+}  // namespace
+
+Housekeeping::Housekeeping(lsm::DB* db, fs::Filesystem* fs, std::string data_dir, bool read_only)
+    : db_(db), fs_(fs), data_dir_(std::move(data_dir)), read_only_(read_only) {
+  // The C library lets the free top of each thread's heap grow to twice
+  // the largest block it ever gave back to the kernel (a 1 MiB read
+  // buffer makes that 2 MiB per thread), and malloc_trim does not shrink
+  // the heaps of threads other than the first. A fixed threshold (the
+  // library's own starting value) keeps the dynamic rise from happening;
+  // blocks of 128 KiB and more are then always their own mappings.
+  mallopt(M_TRIM_THRESHOLD, 128 << 10);
+  thread_ = std::thread([this] { Run(); });
+}
+
+Housekeeping::~Housekeeping() {
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Housekeeping::Run() {
+  std::unique_lock l(mu_);
+  while (!stop_) {
+    l.unlock();
+    Round();
+    l.lock();
+    cv_.wait_for(l, kPeriod, [this] { return stop_; });
+  }
+}
+
+void Housekeeping::Round() {
+  if (!read_only_) WriteStatsFile(data_dir_, StatsReport(db_, fs_));
+  lsm::DBStats stats = db_->GetStats();
+  bool idle = stats.writes == last_writes_;
+  last_writes_ = stats.writes;
+  if (!idle) return;
+  if (!read_only_ && stats.memtable_bytes > kIdleFlushBytes) {
+    // What the MemTable holds is in the WAL too: a failed flush (a full
+    // disk) loses nothing, and the engine has logged why.
+    if (lsm::Status s = db_->Flush(); !s.ok()) {
+      Log(LOG_WARNING, "flushing a resting MemTable: %s", s.ToString().c_str());
+    }
+  }
+  db_->ReleaseIdleMemory();
+  // Free chunks inside the heaps of every thread hold their pages until
+  // the C library is asked to give them back; after many files came and
+  // went, that is most of what the process holds.
+  malloc_trim(0);
+}
+
+}  // namespace iron::mount
