@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <mutex>
 #include <new>
+
+#include "lsm/mutex.h"
 
 namespace iron::lsm {
 namespace {
@@ -20,7 +21,7 @@ class BlockPool {
     return *pool;
   }
   char* Take() {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (free_.empty()) return nullptr;
     char* b = free_.back();
     free_.pop_back();
@@ -28,15 +29,15 @@ class BlockPool {
   }
   // False if the pool is full: the caller unmaps the block.
   bool Give(char* block) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (free_.size() >= kCapacity) return false;
     free_.push_back(block);
     return true;
   }
 
  private:
-  std::mutex mu_;
-  std::vector<char*> free_;
+  Mutex mu_;
+  std::vector<char*> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace

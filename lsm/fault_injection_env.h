@@ -34,13 +34,13 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "lsm/env.h"
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::lsm {
@@ -126,7 +126,7 @@ class FaultInjectionEnv final : public Env {
   void OnSynced(const std::string& path);
 
   Env* const base_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, FileState> files_ GUARDED_BY(mu_);
   std::vector<Rename> renames_ GUARDED_BY(mu_);  // not yet made durable
   bool active_ GUARDED_BY(mu_) = true;

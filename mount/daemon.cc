@@ -10,14 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
 
+#include "lsm/mutex.h"
 #include "mount/data_dir.h"
 #include "mount/fuse_adapter.h"
 #include "mount/log.h"
@@ -127,27 +126,29 @@ class StatsWriter {
  public:
   StatsWriter(const std::string& dir, lsm::DB* db, fs::Filesystem* fs)
       : thread_([this, dir, db, fs] {
-          std::unique_lock l(mu_);
+          lsm::MutexLock l(&mu_);
           while (!stop_) {
-            l.unlock();
+            mu_.Unlock();
             WriteStatsFile(dir, StatsReport(db, fs));
-            l.lock();
-            cv_.wait_for(l, std::chrono::seconds(5), [this] { return stop_; });
+            mu_.Lock();
+            const auto next = lsm::CondVar::Clock::now() + std::chrono::seconds(5);
+            while (!stop_ && cv_.WaitUntil(&mu_, next)) {
+            }
           }
         }) {}
   ~StatsWriter() {
     {
-      std::lock_guard l(mu_);
+      lsm::MutexLock l(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     thread_.join();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  lsm::Mutex mu_;
+  lsm::CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
