@@ -381,11 +381,19 @@ Status DBImpl::DeleteRange(const WriteOptions& options, std::string_view begin,
 
 // Group commit beside the writer queue: a caller needs what was appended
 // when it called; while one fdatasync runs, later callers wait, and the
-// next of them syncs for all (everything appended by then).
+// next of them syncs for all (everything appended by then). Only a WAL file
+// whose Sync may run beside appends allows that (env.h); on any other the
+// sync goes through the writer queue, as a write of nothing.
 Status DBImpl::Sync() {
   MutexLock lock(&mu_);
   if (!opened_ || shutting_down_) return Status::IOError(dir_ + ": database is closed");
   const uint64_t target = wal_appended_;
+  if (wal_synced_ < target && !wal_->IsSyncThreadSafe()) {
+    lock.Release();
+    WriteOptions synced;
+    synced.sync = true;
+    return WriteImpl(synced, nullptr, /*force_switch=*/false);
+  }
   while (wal_synced_ < target) {
     if (!permanent_error_.ok()) return permanent_error_;
     if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
@@ -1256,7 +1264,10 @@ DBStats DBImpl::GetStats() {
 
 Status DBImpl::Close() {
   mu_.Lock();
-  if (!opened_ || closed_) {
+  if (!opened_ || shutting_down_) {
+    // Never opened, closed, or closing on another thread: that Close's
+    // outcome is this one's.
+    while (opened_ && !closed_) closed_cv_.Wait(&mu_);
     Status s = close_status_;
     mu_.Unlock();
     return s;
@@ -1281,11 +1292,13 @@ Status DBImpl::Close() {
     if (s.ok()) s = c;
     wal_.reset();
   }
+  Log("closed " + dir_ + (s.ok() ? "" : ": " + s.ToString()));
+  // Released before any Close returns: the directory is free once one has.
+  lock_file_.reset();
   closed_ = true;
   close_status_ = s;
-  Log("closed " + dir_ + (s.ok() ? "" : ": " + s.ToString()));
+  closed_cv_.SignalAll();
   mu_.Unlock();
-  lock_file_.reset();
   return s;
 }
 

@@ -176,7 +176,8 @@ class DBImpl final : public DB {
   // full disk would otherwise leave one empty WAL per failed write).
   uint64_t wal_records_ GUARDED_BY(mu_) = 0;
   // Sync() works beside the writer queue, so that writers that do not sync
-  // never wait for an fdatasync. It needs: the bytes appended to the WAL so
+  // never wait for an fdatasync (when the WAL file allows a Sync beside
+  // appends, IsSyncThreadSafe). It needs: the bytes appended to the WAL so
   // far (all files), the bytes known durable, whether a Sync() is in
   // wal_->Sync() without the mutex, and whether NewWal is replacing wal_.
   uint64_t wal_appended_ GUARDED_BY(mu_) = 0;
@@ -204,6 +205,7 @@ class DBImpl final : public DB {
   bool compacting_ GUARDED_BY(mu_) = false;  // a compaction (background or manual) runs
   bool shutting_down_ GUARDED_BY(mu_) = false;
   bool closed_ GUARDED_BY(mu_) = false;
+  CondVar closed_cv_;  // closed_ went true
   bool opened_ GUARDED_BY(mu_) = false;
   uint64_t flushes_done_ GUARDED_BY(mu_) = 0;
   std::thread flush_thread_;

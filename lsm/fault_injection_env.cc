@@ -45,11 +45,14 @@ class FaultInjectionEnv::File final : public WritableFile {
   Status Flush() override { return base_->Flush(); }
   Status Sync() override {
     bool real = false;
-    IRON_RETURN_IF_ERROR(env_->OnSync(path_, &real));
+    uint64_t size = 0;  // what this sync covers: appends after it may not be
+    IRON_RETURN_IF_ERROR(env_->OnSync(path_, &real, &size));
     if (real) IRON_RETURN_IF_ERROR(base_->Sync());
-    env_->OnSynced(path_);
+    env_->OnSynced(path_, size);
     return Status::OK();
   }
+  // The env's bookkeeping is under its mutex; the rest is the base file's.
+  bool IsSyncThreadSafe() const override { return base_->IsSyncThreadSafe(); }
   Status Close() override { return base_->Close(); }
 
  private:
@@ -114,17 +117,19 @@ void FaultInjectionEnv::OnAppended(const std::string& path, size_t n, uint64_t c
   files_[path].size += n;
 }
 
-Status FaultInjectionEnv::OnSync(const std::string& path, bool* real) {
+Status FaultInjectionEnv::OnSync(const std::string& path, bool* real, uint64_t* size) {
   MutexLock lock(&mu_);
   *real = real_syncs_;
+  auto it = files_.find(path);
+  *size = it != files_.end() ? it->second.size : 0;
   return Check(Op::kSync, path);
 }
 
-void FaultInjectionEnv::OnSynced(const std::string& path) {
+void FaultInjectionEnv::OnSynced(const std::string& path, uint64_t size) {
   MutexLock lock(&mu_);
   ++syncs_;
   auto it = files_.find(path);
-  if (it != files_.end()) it->second.synced = it->second.size;
+  if (it != files_.end()) it->second.synced = std::max(it->second.synced, size);
 }
 
 Status FaultInjectionEnv::NewWritableFile(const std::string& path,

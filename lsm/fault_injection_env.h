@@ -122,8 +122,9 @@ class FaultInjectionEnv final : public Env {
   Status OnPreallocate(const std::string& path, uint64_t n);
   // `n` bytes were appended, taking `charge` bytes of new space.
   void OnAppended(const std::string& path, size_t n, uint64_t charge);
-  Status OnSync(const std::string& path, bool* real);
-  void OnSynced(const std::string& path);
+  // *size: the bytes appended so far, which the sync about to run covers.
+  Status OnSync(const std::string& path, bool* real, uint64_t* size);
+  void OnSynced(const std::string& path, uint64_t size);
 
   Env* const base_;
   mutable Mutex mu_;
