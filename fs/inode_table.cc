@@ -60,10 +60,10 @@ void InodeTable::Unref(NodeRef node) {
   if (node.use_count() != 2) return;
   // Tried, not waited for: see Shrink.
   if (!node->mu.TryLock()) return;
-  const bool keep = node->lookups != 0 || node->opens != 0 ||
-                    (node->state != Node::State::kGone && shard.nodes.size() <= per_shard_capacity_);
+  const bool in_use = node->lookups != 0 || node->opens != 0;
+  const bool gone = node->state == Node::State::kGone;
   node->mu.Unlock();
-  if (keep) return;
+  if (in_use || (!gone && shard.nodes.size() <= per_shard_capacity_)) return;
   shard.nodes.erase(it);
   // A shard that grew while the kernel held many Nodes shrinks back.
   shard.shrink_above = std::max(per_shard_capacity_,
