@@ -16,13 +16,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::fs {
@@ -40,7 +40,7 @@ class DirCookies {
 
  private:
   static constexpr uint64_t kFirstName = 3;
-  std::mutex mu_;
+  lsm::Mutex mu_;
   std::unordered_map<std::string, uint64_t> cookies_ GUARDED_BY(mu_);
   std::vector<const std::string*> names_ GUARDED_BY(mu_);  // keys of cookies_
 };

@@ -9,7 +9,7 @@ namespace iron::fs {
 
 Result<std::unique_ptr<DirStream>> Filesystem::OpenDir(const Caller& c, uint64_t ino) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   if (!(*inode)->IsDir()) return Errno{ENOTDIR};
@@ -23,7 +23,7 @@ void Filesystem::ReleaseDir(std::unique_ptr<DirStream> dir) {
   if (!dir) return;
   auto node = table_.Get(dir->ino());
   {
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     if (node->opens > 0) --node->opens;
     MaybeReclaim(*node);
   }
@@ -35,7 +35,7 @@ Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
   uint64_t parent;
   {
     auto node = table_.Get(dir.ino());
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     Result<Inode*> inode = Load(*node);
     if (!inode.ok()) return Errno{inode.error()};
     // A removed directory lists as empty, without "." and "..".
@@ -81,7 +81,7 @@ Result<void> Filesystem::ReadDirPlus(
     Entry entry;
     {
       auto node = table_.Get(view.ino);
-      std::lock_guard l(node->mu);
+      lsm::MutexLock l(&node->mu);
       // Removed since the listing read its name: no attributes to give.
       if (Load(*node).ok()) entry = ToEntry(*node);
     }

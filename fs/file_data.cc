@@ -28,7 +28,7 @@ constexpr uint32_t kAllocateBatchBlocks = 1 << 16;
 
 Result<std::unique_ptr<OpenFile>> Filesystem::Open(const Caller& c, uint64_t ino, int flags) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
@@ -70,7 +70,7 @@ void Filesystem::Release(std::unique_ptr<OpenFile> file) {
   if (!file) return;
   auto node = table_.Get(file->ino);
   {
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     if (node->opens > 0) --node->opens;
     MaybeReclaim(*node);
   }
@@ -124,7 +124,7 @@ Result<size_t> Filesystem::ReadLocked(const Inode& inode, uint64_t offset, std::
 
 Result<size_t> Filesystem::Read(const OpenFile& file, uint64_t offset, std::span<char> out) {
   auto node = table_.Get(file.ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = LoadRegular(*node, EINVAL);
   if (!inode.ok()) return Errno{inode.error()};
   return ReadLocked(**inode, offset, out);
@@ -172,7 +172,7 @@ Result<void> Filesystem::WriteLocked(lsm::WriteBatch* batch, Inode* inode, uint6
 Result<size_t> Filesystem::Write(const Caller& c, const OpenFile& file, uint64_t offset,
                                  std::string_view data) {
   auto node = table_.Get(file.ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = LoadRegular(*node, EINVAL);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
@@ -287,7 +287,7 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
   if (!file.writable()) return Errno{EBADF};
   if (offset > kMaxFileSize || length > kMaxFileSize - offset) return Errno{EFBIG};
   auto node = table_.Get(file.ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = LoadRegular(*node, ENODEV);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
@@ -351,7 +351,7 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
 Result<uint64_t> Filesystem::SeekData(const OpenFile& file, uint64_t offset, int whence) {
   if (whence != SEEK_DATA && whence != SEEK_HOLE) return Errno{EINVAL};
   auto node = table_.Get(file.ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   const Inode& n = **loaded;
@@ -381,7 +381,7 @@ Result<size_t> Filesystem::CopyFileRange(const Caller& c, const OpenFile& in, ui
   }
   auto src = table_.Get(in.ino);
   auto dst = table_.Get(out.ino);
-  LockSet locks({src, dst});
+  LockSet locks(src, dst);
   Result<Inode*> s = Load(*src);
   if (!s.ok()) return Errno{s.error()};
   Result<Inode*> d = Load(*dst);

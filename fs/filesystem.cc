@@ -77,7 +77,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
 
   {
     auto root = fs->table_.Get(kRootIno);
-    std::lock_guard l(root->mu);
+    lsm::MutexLock l(&root->mu);
     Result<Inode*> inode = fs->Load(*root);
     if (!inode.ok()) {
       return Errno{inode.error() == ENOENT || inode.error() == EIO ? EUCLEAN : inode.error()};
@@ -103,7 +103,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
   }
   fs->live_inodes_ = count;
   {
-    std::lock_guard l(fs->alloc_mu_);
+    lsm::MutexLock l(&fs->alloc_mu_);
     fs->next_ino_ = std::max(sb.inode_limit, highest + 1);
     fs->superblock_.inode_limit = fs->next_ino_;  // forces a reservation first
   }
@@ -120,14 +120,14 @@ Filesystem::Filesystem(lsm::DB* db, const MountOptions& options, const Superbloc
       superblock_(sb) {}
 
 Filesystem::~Filesystem() {
-  std::lock_guard<std::mutex> lock(reclaim_mu_);
+  lsm::MutexLock lock(&reclaim_mu_);
   if (reclaimer_.joinable()) reclaimer_.join();
 }
 
 int Filesystem::AdmitBytes(uint64_t bytes) {
   int err = space_.Admit(bytes);
   if (err != ENOSPC || deleted_bytes_.load() == 0 || reclaiming_.exchange(true)) return err;
-  std::lock_guard<std::mutex> lock(reclaim_mu_);
+  lsm::MutexLock lock(&reclaim_mu_);
   if (reclaimer_.joinable()) reclaimer_.join();  // the last one has finished
   deleted_bytes_ = 0;
   reclaimer_ = std::thread([this] {
@@ -154,7 +154,7 @@ Result<Inode*> Filesystem::Load(Node& node) {
 }
 
 Result<uint64_t> Filesystem::AllocateIno() {
-  std::lock_guard l(alloc_mu_);
+  lsm::MutexLock l(&alloc_mu_);
   if (next_ino_ >= superblock_.inode_limit) {
     // Raise the persisted mark before handing out any number under it. The
     // WAL keeps writes in order, so any later batch that survives a crash
@@ -283,7 +283,7 @@ Result<void> Filesystem::ReclaimOrphans() {
   }
   for (uint64_t ino : orphans) {
     auto node = table_.Get(ino);
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     Result<Inode*> inode = Load(*node);
     lsm::WriteBatch batch;
     if (!inode.ok()) {
@@ -306,7 +306,7 @@ Result<void> Filesystem::ReclaimOrphans() {
 void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
   auto node = table_.Get(ino);
   {
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     node->lookups -= std::min(node->lookups, nlookup);
     MaybeReclaim(*node);
   }
@@ -315,7 +315,7 @@ void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
 
 Result<struct stat> Filesystem::GetAttr(uint64_t ino) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   return ToStat(**inode);
@@ -340,7 +340,7 @@ void Filesystem::DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* 
 Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const AttrChanges& ch,
                                         const OpenFile* file) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode n = **loaded;
@@ -418,7 +418,7 @@ Result<struct stat> Filesystem::SetAttr(const Caller& c, uint64_t ino, const Att
 
 Result<void> Filesystem::Access(const Caller& c, uint64_t ino, int mask) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   return Errno{CheckAccess(c, **inode, mask)};

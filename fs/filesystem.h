@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +45,7 @@
 #include "fs/result.h"
 #include "fs/space_guard.h"
 #include "lsm/db.h"
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::fs {
@@ -338,18 +338,18 @@ class Filesystem {
   // Bytes of file data deleted since the last compaction: what a
   // compaction could give back when the disk is full.
   std::atomic<uint64_t> deleted_bytes_{0};
-  std::mutex reclaim_mu_;
+  lsm::Mutex reclaim_mu_;
   std::thread reclaimer_ GUARDED_BY(reclaim_mu_);  // a compaction started by AdmitBytes
   std::atomic<bool> reclaiming_{false};
   uint64_t orphans_reclaimed_ = 0;
 
-  std::mutex alloc_mu_;
+  lsm::Mutex alloc_mu_;
   Superblock superblock_ GUARDED_BY(alloc_mu_);
   uint64_t next_ino_ GUARDED_BY(alloc_mu_) = 0;
 
   // Held by every rename between two directories: the ancestry of
   // directories changes only under it.
-  std::mutex rename_mu_;
+  lsm::Mutex rename_mu_;
 };
 
 }  // namespace iron::fs

@@ -24,13 +24,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "fs/dir_cookies.h"
 #include "fs/inode_codec.h"
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::fs {
@@ -42,7 +42,7 @@ class InodeTable {
     enum class State { kUnknown, kLive, kGone };
 
     const uint64_t ino;
-    std::mutex mu;
+    lsm::Mutex mu;
     State state GUARDED_BY(mu) = State::kUnknown;
     Inode inode GUARDED_BY(mu);    // valid when state == kLive
     uint64_t lookups GUARDED_BY(mu) = 0;  // references the kernel holds
@@ -71,7 +71,7 @@ class InodeTable {
  private:
   static constexpr size_t kShards = 64;
   struct Shard {
-    std::mutex mu;
+    lsm::Mutex mu;
     std::unordered_map<uint64_t, NodeRef> nodes GUARDED_BY(mu);
     size_t shrink_above GUARDED_BY(mu) = 0;  // set by the constructor
   };
@@ -84,17 +84,21 @@ class InodeTable {
   Shard shards_[kShards];
 };
 
-// Locks a set of Nodes in ascending inode number (duplicates once) and
-// unlocks them when it dies.
-class LockSet {
+// Locks Nodes in ascending inode number (a Node given twice, once; a null
+// one is skipped) and unlocks them when it dies.
+class SCOPED_CAPABILITY LockSet {
  public:
-  explicit LockSet(std::vector<InodeTable::NodeRef> nodes);
-  ~LockSet();
+  using NodeRef = InodeTable::NodeRef;
+  LockSet(const NodeRef& a, const NodeRef& b) ACQUIRE(a->mu, b->mu);
+  LockSet(const NodeRef& a, const NodeRef& b, const NodeRef& c, const NodeRef& d)
+      ACQUIRE(a->mu, b->mu, c->mu, d->mu);
+  ~LockSet() RELEASE();
   LockSet(const LockSet&) = delete;
   LockSet& operator=(const LockSet&) = delete;
 
  private:
-  std::vector<InodeTable::NodeRef> nodes_;
+  void LockAll();
+  std::vector<NodeRef> nodes_;
 };
 
 }  // namespace iron::fs

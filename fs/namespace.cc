@@ -34,7 +34,7 @@ int CheckComponent(std::string_view name) {
 // Every Node given must be locked and loaded.
 class InodeEdits {
  public:
-  Inode& operator()(InodeTable::Node& node) NO_THREAD_SAFETY_ANALYSIS {
+  Inode& For(InodeTable::Node& node) REQUIRES(node.mu) {
     auto [it, inserted] = edits_.try_emplace(node.ino, &node, Inode{});
     if (inserted) it->second.second = node.inode;
     return it->second.second;
@@ -44,7 +44,9 @@ class InodeEdits {
   }
   // An inode the batch deletes instead: its new value is not written.
   void Drop(uint64_t ino) { edits_.erase(ino); }
-  // After the batch is written: the cache takes the new values.
+  // After the batch is written: the cache takes the new values. The Nodes
+  // were locked when given and still are (the caller's LockSet), which the
+  // analysis cannot follow through the pointers kept here.
   void Install() NO_THREAD_SAFETY_ANALYSIS {
     for (auto& [ino, edit] : edits_) edit.first->inode = edit.second;
   }
@@ -92,7 +94,7 @@ Result<bool> Filesystem::IsAncestor(uint64_t ancestor, uint64_t dir) {
     if (dir == ancestor) return true;
     if (dir == kRootIno) return false;
     auto node = table_.Get(dir);
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     Result<Inode*> inode = Load(*node);
     if (!inode.ok()) return Errno{inode.error()};
     dir = (*inode)->parent;
@@ -104,7 +106,7 @@ Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_v
   uint64_t child;
   {
     auto dir = table_.Get(parent);
-    std::lock_guard l(dir->mu);
+    lsm::MutexLock l(&dir->mu);
     Result<Inode*> p = Load(*dir);
     if (!p.ok()) return Errno{p.error()};
     if (!(*p)->IsDir()) return Errno{ENOTDIR};
@@ -121,7 +123,7 @@ Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_v
     }
   }
   auto node = table_.Get(child);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   return ToEntry(*node);
@@ -131,7 +133,7 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
                                        uint32_t mode, uint64_t rdev, std::string_view symlink,
                                        std::unique_ptr<OpenFile>* open_file, int open_flags) {
   auto dir = table_.Get(parent);
-  std::unique_lock l(dir->mu);
+  lsm::MutexLock l(&dir->mu);
   Result<Inode*> loaded = Load(*dir);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& p = **loaded;
@@ -145,12 +147,12 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
     // open(O_CREAT) of a name that exists opens it.
     uint64_t ino = existing->ino;
     Inode dir_copy = p;
-    l.unlock();
+    l.Release();
     IRON_FS_TRY(MayOpenExisting(c, dir_copy, ino));
     Result<std::unique_ptr<OpenFile>> file = Open(c, ino, open_flags & ~O_CREAT);
     if (!file.ok()) return Errno{file.error()};
     auto node = table_.Get(ino);
-    std::lock_guard nl(node->mu);
+    lsm::MutexLock nl(&node->mu);
     Result<Inode*> inode = Load(*node);
     if (!inode.ok()) {
       Release(std::move(*file));
@@ -197,7 +199,7 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
   // The new number is the highest ever given: locking it after the parent
   // keeps the ascending order.
   auto node = table_.Get(n.ino);
-  std::lock_guard nl(node->mu);
+  lsm::MutexLock nl(&node->mu);
   node->inode = std::move(n);
   node->state = Node::State::kLive;
   if (open_file) {
@@ -209,7 +211,7 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
 
 Result<void> Filesystem::MayOpenExisting(const Caller& c, const Inode& dir, uint64_t ino) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> n = Load(*node);
   if (!n.ok()) return Errno{n.error()};
   if ((*n)->IsDir()) return Errno{EISDIR};
@@ -261,7 +263,7 @@ Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_paren
                                std::string_view new_name) {
   auto dir = table_.Get(new_parent);
   auto node = table_.Get(ino);
-  LockSet locks({dir, node});
+  LockSet locks(dir, node);
   Result<Inode*> p = Load(*dir);
   if (!p.ok()) return Errno{p.error()};
   Result<Inode*> n = Load(*node);
@@ -283,10 +285,10 @@ Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_paren
 
   Timestamp now = Now();
   InodeEdits edits;
-  Inode& target = edits(*node);
+  Inode& target = edits.For(*node);
   ++target.nlink;
   target.Touch(now, false);
-  edits(*dir).Touch(now, true);
+  edits.For(*dir).Touch(now, true);
   lsm::WriteBatch batch;
   batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({ino, TypeOfMode(target.mode)}));
   edits.AddTo(&batch);
@@ -309,7 +311,7 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
   for (;;) {
     uint64_t child;
     {
-      std::lock_guard l(dir->mu);
+      lsm::MutexLock l(&dir->mu);
       Result<Inode*> p = Load(*dir);
       if (!p.ok()) return Errno{p.error()};
       if (!(*p)->IsDir()) return Errno{ENOTDIR};
@@ -322,7 +324,7 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
       child = e->ino;
     }
     auto node = table_.Get(child);
-    LockSet locks({dir, node});
+    LockSet locks(dir, node);
     Result<Inode*> p = Load(*dir);
     if (!p.ok()) return Errno{p.error()};
     Result<DirEntry> e = ReadEntry(parent, name);
@@ -345,9 +347,9 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
 
     Timestamp now = Now();
     InodeEdits edits;
-    Inode& pd = edits(*dir);
+    Inode& pd = edits.For(*dir);
     pd.Touch(now, true);
-    Inode& victim = edits(*node);
+    Inode& victim = edits.For(*node);
     if (want_dir) {
       --pd.nlink;
       victim.nlink = 0;
@@ -381,8 +383,10 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
   if (flags & RENAME_WHITEOUT) return Errno{EINVAL};  // no whiteouts: no overlay upper dirs
   const bool exchange = flags & RENAME_EXCHANGE;
   const bool cross = parent != new_parent;
-  std::unique_lock<std::mutex> rename_lock(rename_mu_, std::defer_lock);
-  if (cross) rename_lock.lock();
+  // rename_mu_ guards no field (it orders renames), so a conditional hold
+  // the analysis cannot follow costs no check.
+  std::optional<lsm::MutexLock> rename_lock;
+  if (cross) rename_lock.emplace(&rename_mu_);
 
   auto src_dir = table_.Get(parent);
   auto dst_dir = table_.Get(new_parent);
@@ -391,8 +395,9 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
     std::optional<uint64_t> dst_ino;
     bool src_is_dir, dst_is_dir = false;
     {
-      LockSet locks({src_dir, dst_dir});
+      LockSet locks(src_dir, dst_dir);
       for (auto* d : {src_dir.get(), dst_dir.get()}) {
+        d->mu.AssertHeld();  // by `locks`
         Result<Inode*> p = Load(*d);
         if (!p.ok()) return Errno{p.error()};
         if (!(*p)->IsDir()) return Errno{ENOTDIR};
@@ -429,9 +434,7 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
 
     auto src_node = table_.Get(src_ino);
     InodeTable::NodeRef dst_node = dst_ino ? table_.Get(*dst_ino) : nullptr;
-    std::vector<InodeTable::NodeRef> nodes{src_dir, dst_dir, src_node};
-    if (dst_node) nodes.push_back(dst_node);
-    LockSet locks(std::move(nodes));
+    LockSet locks(src_dir, dst_dir, src_node, dst_node);
     // Everything read before the locks must still hold.
     Result<DirEntry> src = ReadEntry(parent, name);
     Result<DirEntry> dst = ReadEntry(new_parent, new_name);
@@ -483,40 +486,40 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
     Timestamp now = Now();
     InodeEdits edits;
     lsm::WriteBatch batch;
-    edits(*src_dir).Touch(now, true);
-    edits(*dst_dir).Touch(now, true);
-    Inode& moved = edits(*src_node);
+    edits.For(*src_dir).Touch(now, true);
+    edits.For(*dst_dir).Touch(now, true);
+    Inode& moved = edits.For(*src_node);
     moved.Touch(now, false);
     bool purge = false;
     if (exchange) {
-      Inode& other = edits(*dst_node);
+      Inode& other = edits.For(*dst_node);
       other.Touch(now, false);
       batch.Put(DirEntryKey(parent, name), EncodeDirEntry({other.ino, TypeOfMode(other.mode)}));
       batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({moved.ino, TypeOfMode(moved.mode)}));
       if (cross && moved.IsDir()) {
         moved.parent = new_parent;
-        --edits(*src_dir).nlink;
-        ++edits(*dst_dir).nlink;
+        --edits.For(*src_dir).nlink;
+        ++edits.For(*dst_dir).nlink;
       }
       if (cross && other.IsDir()) {
         other.parent = parent;
-        --edits(*dst_dir).nlink;
-        ++edits(*src_dir).nlink;
+        --edits.For(*dst_dir).nlink;
+        ++edits.For(*src_dir).nlink;
       }
     } else {
       batch.Delete(DirEntryKey(parent, name));
       batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({moved.ino, TypeOfMode(moved.mode)}));
       if (moved.IsDir() && cross) {
         moved.parent = new_parent;
-        --edits(*src_dir).nlink;
-        ++edits(*dst_dir).nlink;
+        --edits.For(*src_dir).nlink;
+        ++edits.For(*dst_dir).nlink;
       }
       if (d) {
-        Inode& replaced = edits(*dst_node);
+        Inode& replaced = edits.For(*dst_node);
         replaced.Touch(now, false);
         if (replaced.IsDir()) {
           replaced.nlink = 0;
-          --edits(*dst_dir).nlink;
+          --edits.For(*dst_dir).nlink;
         } else {
           --replaced.nlink;
         }
@@ -527,7 +530,7 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
       }
     }
     if (purge) {
-      AddPurge(&batch, edits(*dst_node));
+      AddPurge(&batch, edits.For(*dst_node));
       edits.Drop(dst_node->ino);
     }
     edits.AddTo(&batch);
@@ -545,7 +548,7 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
 
 Result<std::string> Filesystem::ReadLink(const Caller& c, uint64_t ino) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   if (!(*inode)->IsSymlink()) return Errno{EINVAL};

@@ -37,7 +37,7 @@ int SpaceGuard::Admit(uint64_t bytes) {
 }
 
 int SpaceGuard::Refresh(uint64_t now_us) {
-  std::lock_guard<std::mutex> lock(mu_);
+  lsm::MutexLock lock(&mu_);
   struct statvfs st;
   if (statvfs(dir_.c_str(), &st) != 0) return errno;
   const uint64_t free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;

@@ -21,9 +21,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::fs {
@@ -41,7 +41,7 @@ class SpaceGuard {
 
   const std::string dir_;
   const uint64_t reserve_;
-  std::mutex mu_;  // one statvfs at a time
+  lsm::Mutex mu_;  // one statvfs at a time
   // Bytes that may still be admitted: free space beyond the reserve at the
   // last look, less what was admitted since.
   std::atomic<int64_t> budget_{0};

@@ -66,7 +66,7 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   if (int err = CheckName(name)) return Errno{err};
   if (value.size() > kMaxXattrValue) return Errno{E2BIG};
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
@@ -122,7 +122,7 @@ Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::str
                                          size_t size) {
   if (int err = CheckName(name)) return Errno{err};
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   if (int err = XattrPermission(c, **loaded, name, kMayRead)) return Errno{err};
@@ -137,7 +137,7 @@ Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::str
 
 Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t size) {
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   std::string names;
@@ -163,7 +163,7 @@ Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t 
 Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_view name) {
   if (int err = CheckName(name)) return Errno{err};
   auto node = table_.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   Result<Inode*> loaded = Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <mutex>
 #include <new>
+
+#include "lsm/mutex.h"
 
 namespace iron::lsm {
 namespace {
@@ -23,7 +24,7 @@ class BlockPool {
   // The block given back last (the one most likely still in the caches),
   // or null.
   char* Take() {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (free_.empty()) return nullptr;
     char* b = free_.back().block;
     free_.pop_back();
@@ -31,7 +32,7 @@ class BlockPool {
   }
   // False if the pool is full: the caller unmaps the block.
   bool Give(char* block) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (free_.size() >= kCapacity) return false;
     free_.push_back(Free{block, Clock::now()});
     return true;
@@ -41,7 +42,7 @@ class BlockPool {
   size_t ReleaseIdle(Clock::duration idle) {
     std::vector<char*> released;
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       Clock::time_point cutoff = Clock::now() - idle;
       auto end = free_.begin();
       while (end != free_.end() && end->since <= cutoff) ++end;
@@ -57,8 +58,8 @@ class BlockPool {
     char* block;
     Clock::time_point since;  // when it was given back
   };
-  std::mutex mu_;
-  std::vector<Free> free_;
+  Mutex mu_;
+  std::vector<Free> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace

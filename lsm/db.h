@@ -104,7 +104,9 @@ class DB {
 
   // Makes every write returned so far durable (one fdatasync of the WAL,
   // shared with concurrent callers; none if nothing was written since the
-  // last). Writers that do not sync never wait for it.
+  // last). Writers that do not sync never wait for it, unless the Env's
+  // WAL file cannot sync beside appends (WritableFile::IsSyncThreadSafe):
+  // then it queues with the writers.
   virtual Status Sync() = 0;
   // Writes the MemTable to a level-0 table and waits for it.
   virtual Status Flush() = 0;
@@ -134,7 +136,8 @@ class DB {
   // compaction (background, or a CompactRange on another thread) is given
   // up at its next entry, not finished; the WAL holds what a flush would
   // have written and the next open compacts. Writes after Close fail.
-  // Idempotent.
+  // Idempotent; a Close called while another runs waits for it and returns
+  // its outcome.
   virtual Status Close() = 0;
 };
 

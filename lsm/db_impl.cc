@@ -75,7 +75,7 @@ class DBImpl::SnapshotImpl final : public Snapshot {
   SnapshotImpl(DBImpl* db, std::multiset<SequenceNumber>::iterator it)
       : db_(db), it_(it), sequence_(*it) {}
   ~SnapshotImpl() override {
-    std::lock_guard<std::mutex> lock(db_->mu_);
+    MutexLock lock(&db_->mu_);
     db_->snapshots_.erase(it_);
   }
   uint64_t sequence() const override { return sequence_; }
@@ -113,32 +113,32 @@ Status DBImpl::Open() {
     IRON_RETURN_IF_ERROR(env_->LockFile(LockFileName(dir_), &lock_file_));
   }
 
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   versions_ = std::make_unique<VersionSet>(dir_, options_, env_, &version_log_);
   VersionEdit edit;
   auto recovered = std::make_shared<MemTable>(MemTableFilterBits());
-  Status s = Recover(&edit, &recovered, lock);
+  Status s = Recover(&edit, &recovered);
   if (s.ok() && options_.read_only) {
     mem_ = std::move(recovered);
   } else if (s.ok()) {
     mem_ = std::make_shared<MemTable>(MemTableFilterBits());
-    s = NewWal(lock);
+    s = NewWal();
     mem_log_number_ = wal_number_;
     if (s.ok()) s = versions_->WriteSnapshotManifest();
     if (s.ok()) {
       edit.SetLogNumber(mem_log_number_);
-      s = versions_->LogAndApply(&edit, lock);
+      s = versions_->LogAndApply(&edit, &mu_);
     }
   }
   pending_outputs_.clear();
   if (!s.ok()) {
     if (wal_) wal_->Close();
     wal_.reset();
-    lock.unlock();
+    mu_.Unlock();
     lock_file_.reset();
     return s;
   }
-  if (!options_.read_only) RemoveObsoleteFiles(lock);
+  if (!options_.read_only) RemoveObsoleteFiles();
   resident_baseline_ = env_->ResidentFileBytes();
   Log("opened " + dir_ + (options_.read_only ? " read-only" : "") + " at sequence " +
       std::to_string(versions_->last_sequence()));
@@ -147,12 +147,12 @@ Status DBImpl::Open() {
     flush_thread_ = std::thread([this] { FlushThread(); });
     compaction_thread_ = std::thread([this] { CompactionThread(); });
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
+  mu_.Unlock();
   return Status::OK();
 }
 
-Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
-                       std::unique_lock<std::mutex>& lock) {
+Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem) {
   Status s = versions_->Recover();
   std::vector<std::string> children;
   IRON_RETURN_IF_ERROR(env_->GetChildren(dir_, &children));
@@ -202,10 +202,10 @@ Status DBImpl::Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
   SequenceNumber max_sequence = versions_->last_sequence();
   seen = 0;
   for (uint64_t number : logs) {
-    IRON_RETURN_IF_ERROR(ReplayLog(number, mem, edit, &max_sequence, &seen, lock));
+    IRON_RETURN_IF_ERROR(ReplayLog(number, mem, edit, &max_sequence, &seen));
   }
   if (!(*mem)->Empty() && !options_.read_only) {
-    IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
+    IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit));
   }
   versions_->SetLastSequence(max_sequence);
   return Status::OK();
@@ -252,8 +252,7 @@ Status DBImpl::CheckLog(uint64_t number, SequenceNumber* seen) {
 }
 
 Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                         SequenceNumber* max_sequence, SequenceNumber* seen,
-                         std::unique_lock<std::mutex>& lock) {
+                         SequenceNumber* max_sequence, SequenceNumber* seen) {
   std::string name = LogFileName(dir_, number);
   struct Reporter : WalReader::Reporter {
     DBImpl* db;
@@ -292,7 +291,7 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
     SequenceNumber last = WriteBatchInternal::Sequence(batch) + batch.Count() - 1;
     if (batch.Count() > 0) *max_sequence = std::max(*max_sequence, last);
     if ((*mem)->ApproximateMemoryUsage() > options_.write_buffer_size && !options_.read_only) {
-      IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit, lock));
+      IRON_RETURN_IF_ERROR(WriteLevel0Table(*mem, edit));
       *mem = std::make_shared<MemTable>(MemTableFilterBits());
     }
   }
@@ -302,13 +301,13 @@ Status DBImpl::ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, Versio
 
 // Starts a new WAL file; the old one (if any) is synced and closed, so a
 // later Sync() that syncs only the new WAL still covers every write.
-Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
+Status DBImpl::NewWal() {
   uint64_t number = versions_->NewFileNumber();
   std::string name = LogFileName(dir_, number);
   // The old WAL is synced and closed below; no Sync() may be using it.
-  sync_cv_.wait(lock, [&] { return !wal_syncing_; });
+  while (wal_syncing_) sync_cv_.Wait(&mu_);
   wal_switching_ = true;
-  lock.unlock();
+  mu_.Unlock();
   std::unique_ptr<WritableFile> file;
   Status s = env_->NewLogFile(name, &file);
   const bool created = s.ok();
@@ -327,9 +326,9 @@ Status DBImpl::NewWal(std::unique_lock<std::mutex>& lock) {
     Status c = wal_->Close();
     if (old.ok()) old = c;
   }
-  lock.lock();
+  mu_.Lock();
   wal_switching_ = false;
-  sync_cv_.notify_all();
+  sync_cv_.SignalAll();
   if (!old.ok()) {
     RecordPermanentError("WAL sync", old);
     return old;
@@ -383,28 +382,36 @@ Status DBImpl::DeleteRange(const WriteOptions& options, std::string_view begin,
 
 // Group commit beside the writer queue: a caller needs what was appended
 // when it called; while one fdatasync runs, later callers wait, and the
-// next of them syncs for all (everything appended by then).
+// next of them syncs for all (everything appended by then). Only a WAL file
+// whose Sync may run beside appends allows that (env.h); on any other the
+// sync goes through the writer queue, as a write of nothing.
 Status DBImpl::Sync() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!opened_ || shutting_down_) return Status::IOError(dir_ + ": database is closed");
   const uint64_t target = wal_appended_;
+  if (wal_synced_ < target && !wal_->IsSyncThreadSafe()) {
+    lock.Release();
+    WriteOptions synced;
+    synced.sync = true;
+    return WriteImpl(synced, nullptr, /*force_switch=*/false);
+  }
   while (wal_synced_ < target) {
     if (!permanent_error_.ok()) return permanent_error_;
     if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
     if (wal_syncing_ || wal_switching_) {
-      sync_cv_.wait(lock);
+      sync_cv_.Wait(&mu_);
       continue;
     }
     wal_syncing_ = true;
     const uint64_t upto = wal_appended_;
     WalWriter* wal = wal_.get();
-    lock.unlock();
+    mu_.Unlock();
     uint64_t start = env_->NowMicros();
     Status s = wal->Sync();
     uint64_t micros = env_->NowMicros() - start;
-    lock.lock();
+    mu_.Lock();
     wal_syncing_ = false;
-    sync_cv_.notify_all();
+    sync_cv_.SignalAll();
     wal_sync_micros_ += micros;
     if (!s.ok()) {
       RecordPermanentError("WAL sync", s);
@@ -429,25 +436,29 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
   w.may_use_reserve = options.may_use_reserve;
 
   if (options_.read_only) return Status::ReadOnly(dir_ + ": opened read-only");
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!opened_ || shutting_down_) return Status::IOError(dir_ + ": database is closed");
+  mu_.Lock();
+  if (!opened_ || shutting_down_) {
+    mu_.Unlock();
+    return Status::IOError(dir_ + ": database is closed");
+  }
   writers_.push_back(&w);
   if (writers_.size() > 1) {
-    gather_cv_.notify_one();  // a leader may be waiting for company
-    lock.unlock();
+    gather_cv_.Signal();  // a leader may be waiting for company
+    mu_.Unlock();
     w.wake.acquire();
     if (w.done) return w.status;
-    lock.lock();  // the previous leader made this writer the head
+    mu_.Lock();  // the previous leader made this writer the head
   }
 
   // This writer leads a group.
-  Status s = MakeRoomForWrite(lock, force_switch, w.may_use_reserve);
+  Status s = MakeRoomForWrite(force_switch, w.may_use_reserve);
   if (s.ok() && w.sync && last_sync_group_size_ > 1 && writers_.size() < last_sync_group_size_) {
     // The previous synced group's writers were just acknowledged and, when
     // they write again at once, arrive within microseconds: waiting a
     // fraction of one fdatasync for them lets them share this one.
-    gather_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros),
-                        [&] { return writers_.size() >= last_sync_group_size_; });
+    const auto deadline = CondVar::Clock::now() + std::chrono::microseconds(kGatherMicros);
+    while (writers_.size() < last_sync_group_size_ && gather_cv_.WaitUntil(&mu_, deadline)) {
+    }
   }
   Writer* last_writer = &w;
   if (s.ok() && !force_switch) {
@@ -459,7 +470,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     bool sync = w.sync;
     if (count > 0) WriteBatchInternal::SetSequence(group, last + 1);
 
-    lock.unlock();
+    mu_.Unlock();
     bool sync_failed = false;
     if (count > 0) {
       s = wal->AddRecord(WriteBatchInternal::Contents(*group), /*for_sync=*/sync,
@@ -473,7 +484,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
       sync_failed = !s.ok();
     }
     if (s.ok() && count > 0) s = WriteBatchInternal::InsertBuiltInto(*group, mem);
-    lock.lock();
+    mu_.Lock();
 
     if (count > 0) {
       // The sequence numbers are spent even on failure: a record that did
@@ -529,8 +540,8 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch, bool fo
     if (ready == last_writer) break;
   }
   Writer* next_leader = writers_.empty() ? nullptr : writers_.front();
-  if (next_leader == nullptr && shutting_down_) bg_cv_.notify_all();  // Close waits for this
-  lock.unlock();
+  if (next_leader == nullptr && shutting_down_) bg_cv_.SignalAll();  // Close waits for this
+  mu_.Unlock();
   // A released writer returns at once and its Writer is gone: release is
   // the last use of each.
   for (size_t i = 0; i < n_finished; ++i) finished[i]->wake.release();
@@ -597,17 +608,16 @@ void DBImpl::RecordPermanentError(const std::string& what, const Status& s) {
     permanent_error_ = s;
     Log("ERROR: " + what + " failed; the database is now read-only until it is reopened: " +
         s.ToString());
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
-Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force,
-                                bool may_use_reserve) {
+Status DBImpl::MakeRoomForWrite(bool force, bool may_use_reserve) {
   bool allow_delay = !force;
   for (;;) {
     if (!permanent_error_.ok()) return permanent_error_;
     if (wal_needs_roll_) {
-      IRON_RETURN_IF_ERROR(NewWal(lock));
+      IRON_RETURN_IF_ERROR(NewWal());
       continue;
     }
     size_t l0 = versions_->current()->files(0).size();
@@ -615,9 +625,9 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force,
       // Level 0 is crowded: give compaction a millisecond of every write
       // rather than stopping writes outright later.
       uint64_t start = env_->NowMicros();
-      lock.unlock();
+      mu_.Unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      lock.lock();
+      mu_.Lock();
       stall_micros_ += env_->NowMicros() - start;
       ++stalls_;
       allow_delay = false;
@@ -638,12 +648,12 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force,
       if (full_l0 && !compaction_error_.ok()) return compaction_error_;
       if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
       uint64_t start = env_->NowMicros();
-      bg_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      bg_cv_.WaitUntil(&mu_, CondVar::Clock::now() + std::chrono::milliseconds(100));
       stall_micros_ += env_->NowMicros() - start;
       ++stalls_;
       continue;
     }
-    if (Status s = NewWal(lock); !s.ok()) {
+    if (Status s = NewWal(); !s.ok()) {
       if (may_use_reserve && !force && s.IsNoSpace()) return Status::OK();  // as above
       return s;
     }
@@ -651,7 +661,7 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force,
     mem_ = std::make_shared<MemTable>(MemTableFilterBits());
     mem_log_number_ = wal_number_;
     force = false;
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
@@ -677,7 +687,7 @@ void DBImpl::NoteTableReads(uint64_t reads) {
   if (trimming_.exchange(true)) return;  // another thread is at it
   std::vector<std::shared_ptr<Table>> tables;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (versions_) {
       auto v = versions_->current();
       for (int level = 0; level < v->num_levels(); ++level) {
@@ -700,7 +710,7 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   std::shared_ptr<const Version> version;
   SequenceNumber snapshot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!opened_ || closed_) return Status::IOError(dir_ + ": database is closed");
     snapshot = options.snapshot != nullptr ? options.snapshot->sequence()
                                            : versions_->last_sequence();
@@ -746,7 +756,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::shared_ptr<MemTable> mem, imm;
   std::shared_ptr<const Version> version;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!opened_ || closed_) {
       return NewEmptyIterator(Status::IOError(dir_ + ": database is closed"));
     }
@@ -777,7 +787,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
 }
 
 std::shared_ptr<const Snapshot> DBImpl::GetSnapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = snapshots_.insert(versions_ ? versions_->last_sequence() : 0);
   return std::make_shared<SnapshotImpl>(this, it);
 }
@@ -785,7 +795,7 @@ std::shared_ptr<const Snapshot> DBImpl::GetSnapshot() {
 Status DBImpl::VerifyTables(std::vector<std::string>* problems) {
   std::shared_ptr<const Version> version;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!opened_ || closed_) return Status::IOError(dir_ + ": database is closed");
     version = versions_->current();
   }
@@ -802,11 +812,9 @@ Status DBImpl::VerifyTables(std::vector<std::string>* problems) {
 
 Status DBImpl::Flush() {
   IRON_RETURN_IF_ERROR(WriteImpl(WriteOptions{}, nullptr, /*force_switch=*/true));
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::shared_ptr<MemTable> target = imm_;
-  bg_cv_.wait(lock, [&] {
-    return imm_ != target || !target || !flush_error_.ok() || shutting_down_;
-  });
+  while (imm_ == target && target && flush_error_.ok() && !shutting_down_) bg_cv_.Wait(&mu_);
   if (imm_ == target && target) {
     return !flush_error_.ok() ? flush_error_ : Status::IOError(dir_ + ": database is closing");
   }
@@ -814,17 +822,16 @@ Status DBImpl::Flush() {
 }
 
 uint64_t DBImpl::NewOutputFileNumber() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t n = versions_->NewFileNumber();
   pending_outputs_.insert(n);
   return n;
 }
 
-Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit,
-                                std::unique_lock<std::mutex>& lock) {
+Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit) {
   uint64_t start = env_->NowMicros();
   SequenceNumber smallest_snapshot = SmallestSnapshot();
-  lock.unlock();
+  mu_.Unlock();
 
   std::vector<RangeTombstone> tombstones;
   if (mem->HasRangeTombstones()) {
@@ -860,7 +867,7 @@ Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdi
   if (!s.ok()) out.Abandon();
   uint64_t bytes = out.bytes_written();
 
-  lock.lock();
+  mu_.Lock();
   if (s.ok()) {
     for (const auto& f : out.files()) edit->AddFile(0, f);
     CompactionStats& st = level_stats_[0];
@@ -871,50 +878,52 @@ Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdi
   return s;
 }
 
-Status DBImpl::FlushImmutable(std::unique_lock<std::mutex>& lock) {
+Status DBImpl::FlushImmutable() {
   std::shared_ptr<MemTable> imm = imm_;
   VersionEdit edit;
-  Status s = WriteLevel0Table(imm, &edit, lock);
+  Status s = WriteLevel0Table(imm, &edit);
   if (s.ok()) {
     // Every WAL before the one the live MemTable started in is now in tables.
     edit.SetLogNumber(mem_log_number_);
-    s = versions_->LogAndApply(&edit, lock);
+    s = versions_->LogAndApply(&edit, &mu_);
     if (!s.ok()) s = ManifestWriteFailed("flush", s);
   }
   if (s.ok() || permanent_error_.ok()) {
     for (const auto& [level, f] : edit.new_files()) pending_outputs_.erase(f.number);
   }
   if (!s.ok()) {
-    RemoveObsoleteFiles(lock);
+    RemoveObsoleteFiles();
     return s;
   }
   imm_.reset();
   ++flushes_done_;
-  RemoveObsoleteFiles(lock);
+  RemoveObsoleteFiles();
   return Status::OK();
 }
 
 void DBImpl::FlushThread() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
-    bg_cv_.wait(lock, [&] { return shutting_down_ || (imm_ && permanent_error_.ok()); });
+    while (!shutting_down_ && !(imm_ && permanent_error_.ok())) bg_cv_.Wait(&mu_);
     // Writes are in the WAL, so closing need not wait for a flush.
     if (shutting_down_) break;
-    Status s = FlushImmutable(lock);
+    Status s = FlushImmutable();
     if (!s.ok() && shutting_down_) break;  // interrupted: the WAL keeps the MemTable
     if (s.ok()) {
       flush_error_ = Status::OK();
-      bg_cv_.notify_all();
+      bg_cv_.SignalAll();
       continue;
     }
     flush_error_ = s;
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
     if (!s.IsNoSpace()) {
       RecordPermanentError("flush", s);
       continue;
     }
     Log("ERROR: flush failed (retrying in 1 s): " + s.ToString());
-    bg_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return shutting_down_; });
+    const auto retry = CondVar::Clock::now() + std::chrono::seconds(1);
+    while (!shutting_down_ && bg_cv_.WaitUntil(&mu_, retry)) {
+    }
   }
 }
 
@@ -925,21 +934,21 @@ void DBImpl::CompactionThread() {
   // not take the CPU from the writes it serves. (Flushes keep the normal
   // priority: a write waits for them when both MemTables are full.)
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kCompactionNice);
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int failures = 0;
   for (;;) {
-    bg_cv_.wait(lock, [&] {
-      return shutting_down_ ||
-             (!compacting_ && permanent_error_.ok() && versions_->MaxScore() >= 1.0);
-    });
+    while (!shutting_down_ &&
+           !(!compacting_ && permanent_error_.ok() && versions_->MaxScore() >= 1.0)) {
+      bg_cv_.Wait(&mu_);
+    }
     if (shutting_down_) break;
     std::unique_ptr<Compaction> c = versions_->PickCompaction();
     if (!c) continue;
     compacting_ = true;
-    Status s = RunCompaction(c.get(), lock);
+    Status s = RunCompaction(c.get());
     NoteCompactionFailure(s);
     compacting_ = false;
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
     if (s.ok() || shutting_down_) {
       failures = 0;
       compaction_error_ = Status::OK();
@@ -951,11 +960,13 @@ void DBImpl::CompactionThread() {
     auto backoff = std::chrono::seconds(std::min(60, 1 << std::min(failures, 6)));
     Log("ERROR: compaction failed (retrying in " + std::to_string(backoff.count()) +
         " s): " + s.ToString());
-    bg_cv_.wait_for(lock, backoff, [&] { return shutting_down_; });
+    const auto retry = CondVar::Clock::now() + backoff;
+    while (!shutting_down_ && bg_cv_.WaitUntil(&mu_, retry)) {
+    }
   }
 }
 
-Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) {
+Status DBImpl::RunCompaction(Compaction* c) {
   uint64_t start = env_->NowMicros();
   VersionEdit edit;
   for (int which = 0; which < 2; ++which) {
@@ -965,7 +976,7 @@ Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) 
   if (c->trivial_move) {
     // Nothing below overlaps: the tables move down unchanged.
     for (const auto& f : c->inputs[0]) edit.AddFile(c->output_level(), f->meta);
-    Status s = versions_->LogAndApply(&edit, lock);
+    Status s = versions_->LogAndApply(&edit, &mu_);
     if (s.ok()) ++st.count;
     if (!s.ok()) s = ManifestWriteFailed("compaction", s);
     return s;
@@ -974,12 +985,12 @@ Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) 
   SequenceNumber smallest_snapshot = SmallestSnapshot();
   std::vector<FileMetaData> outputs;
   uint64_t bytes_written = 0;
-  lock.unlock();
+  mu_.Unlock();
   Status s = MergeCompactionInputs(*c, smallest_snapshot, &outputs, &bytes_written);
-  lock.lock();
+  mu_.Lock();
   if (s.ok()) {
     for (const auto& f : outputs) edit.AddFile(c->output_level(), f);
-    s = versions_->LogAndApply(&edit, lock);
+    s = versions_->LogAndApply(&edit, &mu_);
     if (!s.ok()) s = ManifestWriteFailed("compaction", s);
   }
   if (s.ok() || permanent_error_.ok()) {
@@ -993,7 +1004,7 @@ Status DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) 
   }
   // The inputs' version must not count as a reader of the inputs' files.
   c->version.reset();
-  RemoveObsoleteFiles(lock);
+  RemoveObsoleteFiles();
   return s;
 }
 
@@ -1120,8 +1131,8 @@ Status DBImpl::MergeCompactionInputs(const Compaction& c, SequenceNumber smalles
 
 Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
   IRON_RETURN_IF_ERROR(Flush());
-  std::unique_lock<std::mutex> lock(mu_);
-  bg_cv_.wait(lock, [&] { return !compacting_ || shutting_down_; });
+  MutexLock lock(&mu_);
+  while (compacting_ && !shutting_down_) bg_cv_.Wait(&mu_);
   if (shutting_down_) return Status::IOError(dir_ + ": database is closing");
   // Holding the compaction slot for the whole pass keeps background
   // compactions from moving data past a level already visited.
@@ -1151,22 +1162,22 @@ Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
       c->trivial_move = false;
     }
     if (c) {
-      s = RunCompaction(c.get(), lock);
+      s = RunCompaction(c.get());
       NoteCompactionFailure(s);
     }
   }
   compacting_ = false;
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   return s;
 }
 
 // ------------------------------------------------------------------ Files
 
-void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
+void DBImpl::RemoveObsoleteFiles() {
   // Waits rather than leaving the work to the scan under way: that scan's
   // view of the live files may predate what made this caller's files
   // obsolete, and a caller (CompactRange, say) may count on them being gone.
-  obsolete_cv_.wait(lock, [&] { return !removing_obsolete_; });
+  while (removing_obsolete_) obsolete_cv_.Wait(&mu_);
   removing_obsolete_ = true;
   std::set<uint64_t> live = pending_outputs_;
   versions_->AddLiveFiles(&live);
@@ -1174,7 +1185,7 @@ void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
   const uint64_t manifest_number = versions_->manifest_number();
   // Numbers handed out after this point belong to files being created now.
   const uint64_t next_number = versions_->next_file_number();
-  lock.unlock();
+  mu_.Unlock();
 
   std::vector<std::string> children;
   if (env_->GetChildren(dir_, &children).ok()) {
@@ -1207,9 +1218,9 @@ void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
       }
     }
   }
-  lock.lock();
+  mu_.Lock();
   removing_obsolete_ = false;
-  obsolete_cv_.notify_all();
+  obsolete_cv_.SignalAll();
 }
 
 // ------------------------------------------------------------------ Stats, Close
@@ -1223,7 +1234,7 @@ size_t DBImpl::ReleaseIdleMemory() {
 
 DBStats DBImpl::GetStats() {
   DBStats st;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!versions_) return st;
   auto v = versions_->current();
   for (int level = 0; level < v->num_levels(); ++level) {
@@ -1260,21 +1271,28 @@ DBStats DBImpl::GetStats() {
 }
 
 Status DBImpl::Close() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!opened_ || closed_) return close_status_;
+  mu_.Lock();
+  if (!opened_ || shutting_down_) {
+    // Never opened, closed, or closing on another thread: that Close's
+    // outcome is this one's.
+    while (opened_ && !closed_) closed_cv_.Wait(&mu_);
+    Status s = close_status_;
+    mu_.Unlock();
+    return s;
+  }
   shutting_down_ = true;
   stop_requested_ = true;
-  bg_cv_.notify_all();
-  sync_cv_.notify_all();
+  bg_cv_.SignalAll();
+  sync_cv_.SignalAll();
   // A manual compaction (CompactRange on another thread) gives up at its
   // next entry; it must be out before the LOCK is released, or it would
   // write a manifest that the next owner of the directory also writes.
-  bg_cv_.wait(lock, [&] { return writers_.empty() && !compacting_; });
-  sync_cv_.wait(lock, [&] { return !wal_syncing_; });
-  lock.unlock();
+  while (!writers_.empty() || compacting_) bg_cv_.Wait(&mu_);
+  while (wal_syncing_) sync_cv_.Wait(&mu_);
+  mu_.Unlock();
   if (flush_thread_.joinable()) flush_thread_.join();  // none when read-only
   if (compaction_thread_.joinable()) compaction_thread_.join();
-  lock.lock();
+  mu_.Lock();
   Status s;
   if (wal_) {
     s = wal_->Sync();
@@ -1282,11 +1300,13 @@ Status DBImpl::Close() {
     if (s.ok()) s = c;
     wal_.reset();
   }
+  Log("closed " + dir_ + (s.ok() ? "" : ": " + s.ToString()));
+  // Released before any Close returns: the directory is free once one has.
+  lock_file_.reset();
   closed_ = true;
   close_status_ = s;
-  Log("closed " + dir_ + (s.ok() ? "" : ": " + s.ToString()));
-  lock.unlock();
-  lock_file_.reset();
+  closed_cv_.SignalAll();
+  mu_.Unlock();
   return s;
 }
 

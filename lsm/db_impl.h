@@ -35,15 +35,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "lsm/db.h"
 #include "lsm/env.h"
 #include "lsm/memtable.h"
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 #include "lsm/version_set.h"
 #include "lsm/wal_reader.h"
@@ -86,8 +85,7 @@ class DBImpl final : public DB {
   // --- Open ---
   // Recovers the manifest and replays the WALs into *mem (read-write: into
   // level-0 tables in *edit when they fill a MemTable).
-  Status Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem,
-                 std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status Recover(VersionEdit* edit, std::shared_ptr<MemTable>* mem) REQUIRES(mu_);
   // Reads WAL `number` through without applying it: Corruption at the first
   // damage under kRefuseDamage; under kSkipDamage, adds each damaged
   // region to recovery_damage_.
@@ -95,13 +93,12 @@ class DBImpl final : public DB {
   // (a record found past a bad one must come after it).
   Status CheckLog(uint64_t number, SequenceNumber* seen);
   Status ReplayLog(uint64_t number, std::shared_ptr<MemTable>* mem, VersionEdit* edit,
-                   SequenceNumber* max_sequence, SequenceNumber* seen,
-                   std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+                   SequenceNumber* max_sequence, SequenceNumber* seen) REQUIRES(mu_);
   // Makes `reader` accept a record found past a bad one only if its batch
   // comes after *seen, and keeps *seen up to date through NoteBatch.
   static void RequireSequenceAfter(WalReader* reader, const SequenceNumber* seen);
   static void NoteBatch(std::string_view record, SequenceNumber* seen);
-  Status NewWal(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status NewWal() REQUIRES(mu_);
 
   // --- Writes ---
   // Write and Flush (force_switch) queue here; Sync does not (see Sync).
@@ -109,8 +106,7 @@ class DBImpl final : public DB {
       EXCLUDES(mu_);
   // REQUIRES: the caller is the leader (front of writers_).
   // `may_use_reserve`: WriteOptions::may_use_reserve.
-  Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force, bool may_use_reserve)
-      REQUIRES(mu_);
+  Status MakeRoomForWrite(bool force, bool may_use_reserve) REQUIRES(mu_);
   WriteBatch* BuildBatchGroup(Writer** last_writer) REQUIRES(mu_);
   // Makes the DB read-only: `what` failed in a way that leaves the disk's
   // state unknown. Logged once, with the reason.
@@ -127,14 +123,14 @@ class DBImpl final : public DB {
   void FlushThread();
   void CompactionThread();
   // Writes `mem` as level-0 tables into `edit` (mutex released meanwhile).
-  Status WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit,
-                          std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
-  Status FlushImmutable(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
-  Status RunCompaction(Compaction* c, std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit)
+      REQUIRES(mu_);
+  Status FlushImmutable() REQUIRES(mu_);
+  Status RunCompaction(Compaction* c) REQUIRES(mu_);
   // The merge of a compaction, run without the mutex.
   Status MergeCompactionInputs(const Compaction& c, SequenceNumber smallest_snapshot,
                                std::vector<FileMetaData>* outputs, uint64_t* bytes_written);
-  void RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  void RemoveObsoleteFiles() REQUIRES(mu_);
   uint64_t NewOutputFileNumber() EXCLUDES(mu_);
   void Log(const std::string& line);
 
@@ -165,10 +161,10 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> lock_file_;
   std::vector<std::string> recovery_damage_;  // written by Open only, before it returns
 
-  std::mutex mu_;
-  std::condition_variable bg_cv_;  // signalled when background work changes state
-  std::condition_variable gather_cv_;  // a syncing leader waits here for followers
-  std::condition_variable sync_cv_;    // a Sync() or a WAL switch finished
+  Mutex mu_;
+  CondVar bg_cv_;      // signalled when background work changes state
+  CondVar gather_cv_;  // a syncing leader waits here for followers
+  CondVar sync_cv_;    // a Sync() or a WAL switch finished
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
 
   std::shared_ptr<MemTable> mem_ GUARDED_BY(mu_);
@@ -181,7 +177,8 @@ class DBImpl final : public DB {
   // full disk would otherwise leave one empty WAL per failed write).
   uint64_t wal_records_ GUARDED_BY(mu_) = 0;
   // Sync() works beside the writer queue, so that writers that do not sync
-  // never wait for an fdatasync. It needs: the bytes appended to the WAL so
+  // never wait for an fdatasync (when the WAL file allows a Sync beside
+  // appends, IsSyncThreadSafe). It needs: the bytes appended to the WAL so
   // far (all files), the bytes known durable, whether a Sync() is in
   // wal_->Sync() without the mutex, and whether NewWal is replacing wal_.
   uint64_t wal_appended_ GUARDED_BY(mu_) = 0;
@@ -199,7 +196,7 @@ class DBImpl final : public DB {
   // once (the flush and the compaction thread) would find the same obsolete
   // file and both unlink it. One runs at a time; the other waits its turn.
   bool removing_obsolete_ GUARDED_BY(mu_) = false;
-  std::condition_variable obsolete_cv_;  // removing_obsolete_ went false
+  CondVar obsolete_cv_;  // removing_obsolete_ went false
 
   Status permanent_error_ GUARDED_BY(mu_);  // makes the DB read-only
   Status flush_error_ GUARDED_BY(mu_);       // last flush failure, cleared on success
@@ -209,6 +206,7 @@ class DBImpl final : public DB {
   bool compacting_ GUARDED_BY(mu_) = false;  // a compaction (background or manual) runs
   bool shutting_down_ GUARDED_BY(mu_) = false;
   bool closed_ GUARDED_BY(mu_) = false;
+  CondVar closed_cv_;  // closed_ went true
   bool opened_ GUARDED_BY(mu_) = false;
   uint64_t flushes_done_ GUARDED_BY(mu_) = 0;
   std::thread flush_thread_;

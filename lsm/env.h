@@ -15,7 +15,9 @@
 //
 // Thread safety: an Env is shared by every thread of a DB and must be safe
 // for concurrent use. A file object is used by one thread at a time, except
-// MappedFile, whose bytes are immutable and may be read by any thread.
+// MappedFile, whose bytes are immutable and may be read by any thread, and
+// a WritableFile whose IsSyncThreadSafe() is true: its Sync may run on one
+// thread while another appends.
 #pragma once
 
 #include <atomic>
@@ -65,6 +67,11 @@ class WritableFile {
   }
   virtual Status Flush() = 0;
   virtual Status Sync() = 0;  // Flush, then fdatasync
+  // True if Sync may run beside Append, AppendBySyscall, Preallocate and
+  // Flush on another thread, and then makes durable at least what was
+  // flushed before it began. (Close still runs alone.) A file that
+  // buffers in user space cannot promise it; the POSIX log file does.
+  virtual bool IsSyncThreadSafe() const { return false; }
   virtual Status Close() = 0;
 };
 
@@ -126,7 +133,8 @@ class Env {
   // returns, with Flush a no-op. The POSIX Env copies appends into a shared
   // mapping of space it preallocates in chunks (no system call per record);
   // the zero-filled tail left by a crash is what a reader sees as the end.
-  // Close cuts the file to the bytes appended. By default, a WritableFile.
+  // Close cuts the file to the bytes appended; Sync is thread-safe
+  // (IsSyncThreadSafe). By default, a WritableFile.
   virtual Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) {
     return NewWritableFile(path, result);
   }

@@ -45,11 +45,14 @@ class FaultInjectionEnv::File final : public WritableFile {
   Status Flush() override { return base_->Flush(); }
   Status Sync() override {
     bool real = false;
-    IRON_RETURN_IF_ERROR(env_->OnSync(path_, &real));
+    uint64_t size = 0;  // what this sync covers: appends after it may not be
+    IRON_RETURN_IF_ERROR(env_->OnSync(path_, &real, &size));
     if (real) IRON_RETURN_IF_ERROR(base_->Sync());
-    env_->OnSynced(path_);
+    env_->OnSynced(path_, size);
     return Status::OK();
   }
+  // The env's bookkeeping is under its mutex; the rest is the base file's.
+  bool IsSyncThreadSafe() const override { return base_->IsSyncThreadSafe(); }
   Status Close() override { return base_->Close(); }
 
  private:
@@ -88,7 +91,7 @@ Status FaultInjectionEnv::Check(Op op, const std::string& path) {
 }
 
 Status FaultInjectionEnv::OnAppend(const std::string& path, uint64_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   IRON_RETURN_IF_ERROR(Check(Op::kAppend, path));
   // Bytes written into space already reserved need none: on a full disk
   // they still succeed, however the count stands (a write that passed
@@ -102,7 +105,7 @@ Status FaultInjectionEnv::OnAppend(const std::string& path, uint64_t n) {
 // Not a mutation a power cut could tear: only a dead disk or the space
 // limit fails it, never FailAfter or CutPowerAfter.
 Status FaultInjectionEnv::OnPreallocate(const std::string& path, uint64_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!active_) return Status::IOError("filesystem inactive (simulated crash)");
   if (space_limit_ != 0 && n != 0 && space_used_ + n > space_limit_) {
     return Status::NoSpace(path + ": fallocate: No space left on device (simulated)");
@@ -111,23 +114,25 @@ Status FaultInjectionEnv::OnPreallocate(const std::string& path, uint64_t n) {
 }
 
 void FaultInjectionEnv::OnAppended(const std::string& path, size_t n, uint64_t charge) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   space_used_ += charge;
   if (n != 0) ++appends_;
   files_[path].size += n;
 }
 
-Status FaultInjectionEnv::OnSync(const std::string& path, bool* real) {
-  std::lock_guard<std::mutex> lock(mu_);
+Status FaultInjectionEnv::OnSync(const std::string& path, bool* real, uint64_t* size) {
+  MutexLock lock(&mu_);
   *real = real_syncs_;
+  auto it = files_.find(path);
+  *size = it != files_.end() ? it->second.size : 0;
   return Check(Op::kSync, path);
 }
 
-void FaultInjectionEnv::OnSynced(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
+void FaultInjectionEnv::OnSynced(const std::string& path, uint64_t size) {
+  MutexLock lock(&mu_);
   ++syncs_;
   auto it = files_.find(path);
-  if (it != files_.end()) it->second.synced = it->second.size;
+  if (it != files_.end()) it->second.synced = std::max(it->second.synced, size);
 }
 
 Status FaultInjectionEnv::NewWritableFile(const std::string& path,
@@ -143,13 +148,13 @@ Status FaultInjectionEnv::NewLogFile(const std::string& path,
 Status FaultInjectionEnv::NewTrackedFile(const std::string& path, bool log,
                                          std::unique_ptr<WritableFile>* result) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     IRON_RETURN_IF_ERROR(Check(Op::kCreate, path));
   }
   std::unique_ptr<WritableFile> base;
   IRON_RETURN_IF_ERROR(log ? base_->NewLogFile(path, &base) : base_->NewWritableFile(path, &base));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = files_.find(path);
     bool existed_durably = it != files_.end() && it->second.entry_durable;
     files_[path] = FileState{0, 0, existed_durably};
@@ -160,11 +165,11 @@ Status FaultInjectionEnv::NewTrackedFile(const std::string& path, bool log,
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     IRON_RETURN_IF_ERROR(Check(Op::kRemove, path));
   }
   IRON_RETURN_IF_ERROR(base_->RemoveFile(path));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   files_.erase(path);
   return Status::OK();
 }
@@ -172,13 +177,13 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
   std::optional<std::string> replaced;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     IRON_RETURN_IF_ERROR(Check(Op::kRename, to));
   }
   std::string old;
   if (base_->FileExists(to) && ReadFileToString(base_, to, &old).ok()) replaced = old;
   IRON_RETURN_IF_ERROR(base_->RenameFile(from, to));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(from);
   FileState state = it != files_.end() ? it->second : FileState{0, 0, true};
   if (it != files_.end()) files_.erase(it);
@@ -191,12 +196,12 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   bool real;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     IRON_RETURN_IF_ERROR(Check(Op::kSyncDir, dir));
     real = real_syncs_;
   }
   if (real) IRON_RETURN_IF_ERROR(base_->SyncDir(dir));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& [path, state] : files_) {
     if (DirOf(path) == dir) state.entry_durable = true;
   }
@@ -205,13 +210,13 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 }
 
 void FaultInjectionEnv::PowerCut() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CutFiles(nullptr);
 }
 
 void FaultInjectionEnv::PowerCutKeepingTornTails(uint64_t seed) {
   std::mt19937_64 torn(seed);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CutFiles(&torn);
 }
 
@@ -245,48 +250,48 @@ void FaultInjectionEnv::CutFiles(std::mt19937_64* torn) {
 }
 
 void FaultInjectionEnv::CutPowerAfter(uint64_t mutations) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   mutations_before_cut_ = mutations;
 }
 
 bool FaultInjectionEnv::power_is_cut() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !active_;
 }
 
 void FaultInjectionEnv::SetFilesystemActive(bool active) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   active_ = active;
 }
 
 void FaultInjectionEnv::SetRealSyncs(bool real) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   real_syncs_ = real;
 }
 
 void FaultInjectionEnv::FailAfter(Op op, int n, Status error, std::string path_part) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   failures_[op] = Failure{n, std::move(error), std::move(path_part)};
 }
 
 void FaultInjectionEnv::ClearFailures() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   failures_.clear();
 }
 
 void FaultInjectionEnv::SetSpaceLimit(uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   space_limit_ = bytes;
   space_used_ = 0;
 }
 
 uint64_t FaultInjectionEnv::syncs() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return syncs_;
 }
 
 uint64_t FaultInjectionEnv::appends() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return appends_;
 }
 

@@ -34,13 +34,13 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "lsm/env.h"
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::lsm {
@@ -122,11 +122,12 @@ class FaultInjectionEnv final : public Env {
   Status OnPreallocate(const std::string& path, uint64_t n);
   // `n` bytes were appended, taking `charge` bytes of new space.
   void OnAppended(const std::string& path, size_t n, uint64_t charge);
-  Status OnSync(const std::string& path, bool* real);
-  void OnSynced(const std::string& path);
+  // *size: the bytes appended so far, which the sync about to run covers.
+  Status OnSync(const std::string& path, bool* real, uint64_t* size);
+  void OnSynced(const std::string& path, uint64_t size);
 
   Env* const base_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, FileState> files_ GUARDED_BY(mu_);
   std::vector<Rename> renames_ GUARDED_BY(mu_);  // not yet made durable
   bool active_ GUARDED_BY(mu_) = true;

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 
 #include "lsm/log_limiter.h"
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::lsm {
@@ -63,13 +63,13 @@ class FileLogger final : public Logger {
         fd_(fd),
         size_(size) {}
   ~FileLogger() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const std::string& line : limiter_.Drain()) WriteLine(line);
     ::close(fd_);
   }
 
   void Log(std::string_view line) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const std::string& out : limiter_.Admit(line, NowMicros())) WriteLine(out);
   }
 
@@ -96,7 +96,7 @@ class FileLogger final : public Logger {
     size_ = 0;
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   const std::string path_;
   const uint64_t max_bytes_;
   LogLimiter limiter_ GUARDED_BY(mu_);

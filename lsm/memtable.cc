@@ -27,7 +27,7 @@ MemTable::MemTable(size_t filter_bits) : table_(KeyComparator{}, &arena_), filte
 void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
                    std::string_view value) {
   if (type == ValueType::kRangeDeletion) {
-    std::unique_lock l(tombstones_mu_);
+    WriterMutexLock l(&tombstones_mu_);
     tombstones_.Add({std::string(key), std::string(value), seq});
     tombstone_count_.fetch_add(1, std::memory_order_release);
     tombstone_bytes_.fetch_add(key.size() + value.size() + 64, std::memory_order_relaxed);
@@ -116,7 +116,7 @@ std::unique_ptr<Iterator> MemTable::NewIterator() const {
 SequenceNumber MemTable::MaxCoveringTombstone(std::string_view user_key,
                                               SequenceNumber snapshot) const {
   if (!HasRangeTombstones()) return 0;
-  std::shared_lock l(tombstones_mu_);
+  ReaderMutexLock l(&tombstones_mu_);
   return tombstones_.MaxCoveringSequence(user_key, snapshot);
 }
 
@@ -125,7 +125,7 @@ RangeTombstonesPtr MemTable::RangeTombstonesIn(const std::string* lower,
   if (!HasRangeTombstones()) return nullptr;
   std::vector<RangeTombstone> pieces;
   {
-    std::shared_lock l(tombstones_mu_);
+    ReaderMutexLock l(&tombstones_mu_);
     pieces = tombstones_.Overlapping(lower, upper);
   }
   if (pieces.empty()) return nullptr;

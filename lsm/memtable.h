@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +23,7 @@
 #include "lsm/internal_key.h"
 #include "lsm/iterator.h"
 #include "lsm/memtable_filter.h"
+#include "lsm/mutex.h"
 #include "lsm/range_tombstone.h"
 #include "lsm/skiplist.h"
 #include "lsm/thread_annotations.h"
@@ -86,7 +86,7 @@ class MemTable {
   std::atomic<size_t> tombstone_bytes_{0};
   std::atomic<uint64_t> tombstone_count_{0};
 
-  mutable std::shared_mutex tombstones_mu_;
+  mutable SharedMutex tombstones_mu_;
   RangeTombstoneMap tombstones_ GUARDED_BY(tombstones_mu_);
 };
 

@@ -242,8 +242,8 @@ Status VersionSet::WriteSnapshotManifest() {
   return Status::OK();
 }
 
-Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
-  manifest_cv_.wait(lock, [this] { return !manifest_busy_; });
+Status VersionSet::LogAndApply(VersionEdit* edit, Mutex* mu) {
+  while (manifest_busy_) manifest_cv_.Wait(mu);
   manifest_busy_ = true;
 
   // A manifest that may end in a torn record takes no more records: the
@@ -267,7 +267,7 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& 
   edit->EncodeTo(&record);
 
   Status s;
-  lock.unlock();
+  mu->Unlock();
   s = Apply(*base, *edit, &v);
   bool rolled = false;
   if (s.ok() && roll_number != 0) {
@@ -291,7 +291,7 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& 
     // Whether the record reached the disk is now unknown, whatever the cause.
     if (!s.ok()) s = Status::IOError("manifest sync: " + s.ToString());
   }
-  lock.lock();
+  mu->Lock();
   if (rolled) manifest_number_ = roll_number;
 
   if (s.ok()) {
@@ -301,7 +301,7 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& 
     log_->Log("manifest write failed: " + s.ToString() + " for " + edit->DebugString());
   }
   manifest_busy_ = false;
-  manifest_cv_.notify_all();
+  manifest_cv_.SignalAll();
   return s;
 }
 

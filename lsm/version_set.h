@@ -7,19 +7,18 @@
 // fresh manifest is written holding one edit with the whole state, and
 // CURRENT is switched to it by an atomic rename.
 //
-// Thread safety: every method REQUIRES the DB mutex (passed to LogAndApply,
+// Thread safety: every method requires the DB mutex (passed to LogAndApply,
 // which releases it while writing the manifest). Edits are serialized:
 // a second LogAndApply waits for the first to finish.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "lsm/env.h"
+#include "lsm/mutex.h"
 #include "lsm/options.h"
 #include "lsm/version.h"
 #include "lsm/version_edit.h"
@@ -69,11 +68,12 @@ class VersionSet {
   Status WriteSnapshotManifest();
 
   // Applies `edit` to the current version, appends it to the manifest,
-  // syncs, and publishes the result. Releases `lock` while doing I/O.
+  // syncs, and publishes the result. Releases `mu` (the DB mutex, held by
+  // the caller) while doing I/O.
   // On failure nothing is published; the edit is surely not recorded only
   // when the error is NoSpace (met while appending; the next edit starts a
   // fresh manifest); after any other error it may be.
-  Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>& lock);
+  Status LogAndApply(VersionEdit* edit, Mutex* mu) REQUIRES(mu);
 
   std::shared_ptr<const Version> current() const { return current_; }
 
@@ -128,7 +128,7 @@ class VersionSet {
   std::unique_ptr<WalWriter> manifest_;
   bool manifest_broken_ = false;  // an append failed: it may end in a torn record
   bool manifest_busy_ = false;
-  std::condition_variable manifest_cv_;
+  CondVar manifest_cv_;
 
   std::shared_ptr<const Version> current_;
   std::vector<std::weak_ptr<const Version>> live_versions_;

@@ -16,7 +16,8 @@
 // use it. So deletes still fit when the disk is full to the last byte.
 //
 // Thread safety: one thread at a time (the DB's write leader, or the
-// manifest writer under the DB mutex's serialization).
+// manifest writer under the DB mutex's serialization), except that Sync
+// may run beside AddRecord when IsSyncThreadSafe() (env.h).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,7 @@ class WalWriter {
   // as it was unless torn() says otherwise.
   Status AddRecord(std::string_view payload, bool for_sync = false, bool may_use_spare = false);
   Status Sync();
+  bool IsSyncThreadSafe() const { return file_->IsSyncThreadSafe(); }
   // Bytes appended so far.
   uint64_t size() const { return size_; }
   // A failed AddRecord may have left part of a record at the end: nothing

@@ -28,20 +28,22 @@ Housekeeping::Housekeeping(lsm::DB* db, fs::Filesystem* fs, std::string data_dir
 
 Housekeeping::~Housekeeping() {
   {
-    std::lock_guard l(mu_);
+    lsm::MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 void Housekeeping::Run() {
-  std::unique_lock l(mu_);
+  lsm::MutexLock l(&mu_);
   while (!stop_) {
-    l.unlock();
+    mu_.Unlock();
     Round();
-    l.lock();
-    cv_.wait_for(l, kPeriod, [this] { return stop_; });
+    mu_.Lock();
+    const auto next = lsm::CondVar::Clock::now() + kPeriod;
+    while (!stop_ && cv_.WaitUntil(&mu_, next)) {
+    }
   }
 }
 

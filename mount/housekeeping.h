@@ -16,14 +16,13 @@
 // and joins it; `db` and `fs` must outlive the object.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "fs/filesystem.h"
 #include "lsm/db.h"
+#include "lsm/mutex.h"
 
 namespace iron::mount {
 
@@ -49,9 +48,9 @@ class Housekeeping {
   const bool read_only_;
   uint64_t last_writes_ = ~uint64_t{0};  // the engine's write count last round (thread only)
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  lsm::Mutex mu_;
+  lsm::CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

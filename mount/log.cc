@@ -9,20 +9,20 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
 #include "lsm/file_logger.h"
 #include "lsm/log_limiter.h"
+#include "lsm/mutex.h"
 
 namespace iron::mount {
 namespace {
 
 enum class Sink { kStderr, kSyslog, kFile };
 
-std::mutex mu;
-Sink sink = Sink::kStderr;              // guarded by mu
-std::unique_ptr<lsm::Logger> log_file;  // guarded by mu; Sink::kFile
-lsm::LogLimiter limiter;                // guarded by mu
+lsm::Mutex mu;
+Sink sink GUARDED_BY(mu) = Sink::kStderr;
+std::unique_ptr<lsm::Logger> log_file GUARDED_BY(mu);  // Sink::kFile
+lsm::LogLimiter limiter GUARDED_BY(mu);
 
 // glibc's syslog() drops messages without a word when nothing listens on
 // /dev/log; find out first, the way it connects (datagram, then stream).
@@ -54,7 +54,7 @@ uint64_t NowMicros() {
                                    .count());
 }
 
-void Write(int priority, const std::string& text) {
+void Write(int priority, const std::string& text) REQUIRES(mu) {
   switch (sink) {
     case Sink::kSyslog:
       syslog(priority, "%s", text.c_str());
@@ -71,7 +71,7 @@ void Write(int priority, const std::string& text) {
 }  // namespace
 
 std::string LogToSyslog(const std::string& fallback_file) {
-  std::lock_guard l(mu);
+  lsm::MutexLock l(&mu);
   if (SyslogReachable()) {
     openlog("ironfs", LOG_PID, LOG_DAEMON);
     sink = Sink::kSyslog;
@@ -88,7 +88,7 @@ std::string LogToSyslog(const std::string& fallback_file) {
 }
 
 void FlushLog() {
-  std::lock_guard l(mu);
+  lsm::MutexLock l(&mu);
   for (const std::string& line : limiter.Drain()) Write(LOG_NOTICE, line);
 }
 
@@ -98,7 +98,7 @@ void Log(int priority, const char* format, ...) {
   va_start(args, format);
   std::vsnprintf(buf, sizeof(buf), format, args);
   va_end(args);
-  std::lock_guard l(mu);
+  lsm::MutexLock l(&mu);
   for (const std::string& line : limiter.Admit(buf, NowMicros())) Write(priority, line);
 }
 

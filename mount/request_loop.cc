@@ -58,29 +58,29 @@ int RequestLoop::Run() {
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&termination, s);
   pthread_sigmask(SIG_BLOCK, &termination, &old);
   {
-    std::lock_guard l(mu_);
+    lsm::MutexLock l(&mu_);
     StartThreadLocked();
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 
-  std::unique_lock l(mu_);
+  mu_.Lock();
   while (!stopping_) {
     // A signal handler can only set the session's exit flag: look at it
     // now and then.
-    done_.wait_for(l, 100ms);
+    done_.WaitUntil(&mu_, lsm::CondVar::Clock::now() + 100ms);
     if (fuse_session_exited(session_)) stopping_ = true;
   }
   fuse_session_exit(session_);
-  followers_.notify_all();
+  followers_.SignalAll();
   while (running_ > 0) {
     // Repeated: the leader may have been between its check of the exit
     // flag and its read when the last signal came.
     if (leader_present_) pthread_kill(leader_, kWakeSignal);
-    done_.wait_for(l, 20ms);
+    done_.WaitUntil(&mu_, lsm::CondVar::Clock::now() + 20ms);
   }
   std::list<std::thread> threads = std::move(threads_);
   int error = error_;
-  l.unlock();
+  mu_.Unlock();
   for (std::thread& t : threads) t.join();
   return error;
 }
@@ -103,10 +103,10 @@ void RequestLoop::HandOff() {
       loop->caller_changed_.load(std::memory_order_relaxed)));
   if (std::chrono::steady_clock::now() - changed > kAloneWindow) return;  // a lone caller
   handed_off = true;
-  std::lock_guard l(loop->mu_);
+  lsm::MutexLock l(&loop->mu_);
   loop->leader_present_ = false;
   if (loop->idle_ > 0) {
-    loop->followers_.notify_one();
+    loop->followers_.Signal();
   } else if (loop->running_ < loop->max_threads_) {
     loop->StartThreadLocked();
   }
@@ -121,33 +121,33 @@ void RequestLoop::StartThreadLocked() {
 void RequestLoop::Work() {
   current_loop = this;
   fuse_buf buffer{};
-  std::unique_lock l(mu_);
+  mu_.Lock();
   while (true) {
     while (leader_present_ && !stopping_) {
       ++idle_;
-      followers_.wait(l);
+      followers_.Wait(&mu_);
       --idle_;
     }
     if (stopping_) break;
     leader_present_ = true;
     leader_ = pthread_self();
-    l.unlock();
+    mu_.Unlock();
     int error = Lead(&buffer);
-    l.lock();
+    mu_.Lock();
     if (error <= 0) {  // the session ended
       leader_present_ = false;
       if (!stopping_) {
         stopping_ = true;
         error_ = error;
       }
-      done_.notify_all();
-      followers_.notify_all();
+      done_.SignalAll();
+      followers_.SignalAll();
       break;
     }
   }
   --running_;
-  done_.notify_all();
-  l.unlock();
+  done_.SignalAll();
+  mu_.Unlock();
   free(buffer.mem);
 }
 

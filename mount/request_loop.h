@@ -36,11 +36,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <list>
-#include <mutex>
 #include <thread>
 
+#include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
 namespace iron::mount {
@@ -81,9 +80,9 @@ class RequestLoop {
   std::atomic<uint32_t> last_caller_{0};
   std::atomic<std::chrono::steady_clock::rep> caller_changed_{0};
 
-  std::mutex mu_;
-  std::condition_variable followers_;  // an idle thread may lead, or stop
-  std::condition_variable done_;       // for Run(): stopping, or a thread ended
+  lsm::Mutex mu_;
+  lsm::CondVar followers_;  // an idle thread may lead, or stop
+  lsm::CondVar done_;       // for Run(): stopping, or a thread ended
   bool leader_present_ GUARDED_BY(mu_) = false;
   pthread_t leader_ GUARDED_BY(mu_) = {};
   int idle_ GUARDED_BY(mu_) = 0;

@@ -15,7 +15,7 @@ constexpr size_t kShards = 64;  // InodeTable's
 
 void SetLookups(InodeTable& table, uint64_t ino, uint64_t lookups) {
   InodeTable::NodeRef node = table.Get(ino);
-  std::lock_guard l(node->mu);
+  lsm::MutexLock l(&node->mu);
   node->lookups = lookups;
 }
 
@@ -26,7 +26,7 @@ TEST(InodeTableTest, KeepsReferencedNodesAndDropsIdleOnes) {
   EXPECT_EQ(table.size(), referenced);
   for (uint64_t ino = 1; ino <= referenced; ++ino) {
     InodeTable::NodeRef node = table.Get(ino);
-    std::lock_guard l(node->mu);
+    lsm::MutexLock l(&node->mu);
     EXPECT_EQ(node->lookups, 1u) << ino;  // the same Node, not a new one
     node->lookups = 0;                    // forgotten by the kernel
   }
@@ -45,7 +45,7 @@ TEST(InodeTableTest, ForgottenNodesLeaveDownToTheCapacity) {
   for (uint64_t ino = 1; ino <= referenced; ++ino) {
     InodeTable::NodeRef node = table.Get(ino);
     {
-      std::lock_guard l(node->mu);
+      lsm::MutexLock l(&node->mu);
       node->lookups = 0;
     }
     table.Unref(std::move(node));

@@ -204,5 +204,31 @@ TEST_F(DBCloseTest, NothingChangesInTheDirectoryAfterCloseDuringAManualCompactio
   EXPECT_EQ(CountKeys(), 6u * 4096);
 }
 
+// db.h: a DB is safe for concurrent use, Close included. Two Closes at
+// once each return the one outcome; neither may join the background
+// threads the other is joining.
+TEST(DBConcurrentCloseTest, TwoClosesAtOnceBothReturnTheOutcome) {
+  for (int round = 0; round < 50; ++round) {
+    test::ScratchDir dir;
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(DB::Open(Options(), dir.path(), &db).ok());
+    ASSERT_TRUE(db->Put(WriteOptions(), "k", "v").ok());
+    std::atomic<int> ready{0};
+    Status results[2];
+    std::vector<std::thread> closers;
+    for (Status& result : results) {
+      closers.emplace_back([&db, &ready, &result] {
+        ++ready;
+        while (ready.load() < 2) {
+        }
+        result = db->Close();
+      });
+    }
+    for (auto& t : closers) t.join();
+    EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+    EXPECT_TRUE(results[1].ok()) << results[1].ToString();
+  }
+}
+
 }  // namespace
 }  // namespace iron::lsm

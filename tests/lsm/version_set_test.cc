@@ -23,7 +23,7 @@ class VersionSetTest : public ::testing::Test {
   }
   // A table with keys [first, last] (every `step`), registered at `level`.
   uint64_t AddTable(int level, int first, int last, int step = 1, size_t value_size = 100) {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     uint64_t number = vs_->NewFileNumber();
     std::unique_ptr<WritableFile> file;
     EXPECT_TRUE(Env::Default()->NewWritableFile(TableFileName(dir_.path(), number), &file).ok());
@@ -44,7 +44,7 @@ class VersionSetTest : public ::testing::Test {
     vs_->SetLastSequence(seq_);
     VersionEdit edit;
     edit.AddFile(level, meta);
-    EXPECT_TRUE(vs_->LogAndApply(&edit, lock).ok());
+    EXPECT_TRUE(vs_->LogAndApply(&edit, &mu_).ok());
     return number;
   }
   void Start() {
@@ -60,7 +60,7 @@ class VersionSetTest : public ::testing::Test {
 
   test::ScratchDir dir_;
   Options options_;
-  std::mutex mu_;
+  Mutex mu_;
   std::unique_ptr<VersionSet> vs_;
   SequenceNumber seq_ = 0;
 };
@@ -140,10 +140,10 @@ TEST_F(VersionSetTest, RecoverRebuildsTheLevels) {
   uint64_t a = AddTable(0, 0, 10);
   uint64_t b = AddTable(2, 50, 60);
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     VersionEdit edit;
     edit.RemoveFile(0, a);
-    EXPECT_TRUE(vs_->LogAndApply(&edit, lock).ok());
+    EXPECT_TRUE(vs_->LogAndApply(&edit, &mu_).ok());
   }
   SequenceNumber last = vs_->last_sequence();
   Reset();
