@@ -71,7 +71,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
   if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : ErrnoOf(s)};
   Superblock sb;
   if (!DecodeSuperblock(value, &sb)) {
-    return Errno{!value.empty() && static_cast<uint8_t>(value[0]) > 1 ? EPROTO : EUCLEAN};
+    return Errno{FormatOf(value) > kFormatVersion ? EPROTO : EUCLEAN};
   }
   std::unique_ptr<Filesystem> fs(new Filesystem(db, options, sb));
 
