@@ -182,6 +182,17 @@ std::string Usage() {
   return s.str();
 }
 
+std::string FuseOptionString(const MountConfig& config) {
+  std::string joined;
+  bool ro = false;
+  for (const std::string& o : config.fuse_options) {
+    joined += (joined.empty() ? "" : ",") + o;
+    ro |= o == "ro";  // an item, not the letters inside subtype=ironfs
+  }
+  if (config.read_only && !ro) joined += (joined.empty() ? "" : ",") + std::string("ro");
+  return joined;
+}
+
 ParsedCommandLine ParseCommandLine(int argc, char** argv) {
   ParsedCommandLine out;
   MountConfig& c = out.config;
