@@ -19,7 +19,7 @@ namespace {
 // Largest copy_file_range served in one call (and one batch); callers loop.
 constexpr size_t kMaxCopyChunk = 16 << 20;
 // Up to this many blocks are deleted with one point delete each; more with
-// one range tombstone.
+// one range tombstone (DeleteBlocks: purge, truncate and hole punching).
 constexpr uint64_t kPointDeleteLimit = 16;
 // A large fallocate stores its empty blocks this many to a batch.
 constexpr uint32_t kAllocateBatchBlocks = 1 << 16;
@@ -238,14 +238,21 @@ Result<void> Filesystem::ZeroLocked(lsm::WriteBatch* batch, Inode* inode, uint64
   Result<uint64_t> count = CountBlocks(inode->ino, first_whole, end_whole);
   if (!count.ok()) return Errno{count.error()};
   if (*count > 0) {
-    if (end_whole - first_whole <= kPointDeleteLimit) {
-      for (uint64_t b = first_whole; b < end_whole; ++b) batch->Delete(BlockKey(inode->ino, b));
-    } else {
-      batch->DeleteRange(BlockKey(inode->ino, first_whole), BlockKey(inode->ino, end_whole));
-    }
+    DeleteBlocks(batch, inode->ino, first_whole, end_whole, *count, /*to_last_key=*/false);
     inode->blocks -= std::min(inode->blocks, *count);
   }
   return Ok();
+}
+
+void Filesystem::DeleteBlocks(lsm::WriteBatch* batch, uint64_t ino, uint64_t first, uint64_t end,
+                              uint64_t stored, bool to_last_key) {
+  if (end - first <= kPointDeleteLimit) {
+    for (uint64_t b = first; b < end; ++b) batch->Delete(BlockKey(ino, b));
+  } else {
+    batch->DeleteRange(BlockKey(ino, first),
+                       to_last_key ? ObjectEnd(KeyKind::kBlock, ino) : BlockKey(ino, end));
+  }
+  deleted_bytes_ += stored * block_size_;
 }
 
 Result<void> Filesystem::ResizeLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t size) {
@@ -264,12 +271,9 @@ Result<void> Filesystem::ResizeLocked(lsm::WriteBatch* batch, Inode* inode, uint
         batch->Put(BlockKey(inode->ino, last), *value);
       }
     }
-    if (had - keep <= kPointDeleteLimit) {
-      for (uint64_t b = keep; b < had; ++b) batch->Delete(BlockKey(inode->ino, b));
-    } else {
-      // O(1) whatever the file's size; compaction returns the space.
-      batch->DeleteRange(BlockKey(inode->ino, keep), ObjectEnd(KeyKind::kBlock, inode->ino));
-      deleted_bytes_ += (had - keep) * block_size_;
+    if (had > keep) {
+      uint64_t stored = inode->blocks - std::min(inode->blocks, keep);
+      DeleteBlocks(batch, inode->ino, keep, had, stored, /*to_last_key=*/true);
     }
     inode->blocks = std::min(inode->blocks, keep);
   }

@@ -71,7 +71,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
   if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : ErrnoOf(s)};
   Superblock sb;
   if (!DecodeSuperblock(value, &sb)) {
-    return Errno{!value.empty() && static_cast<uint8_t>(value[0]) > 1 ? EPROTO : EUCLEAN};
+    return Errno{FormatOf(value) > kFormatVersion ? EPROTO : EUCLEAN};
   }
   std::unique_ptr<Filesystem> fs(new Filesystem(db, options, sb));
 
@@ -238,16 +238,11 @@ Entry Filesystem::ToEntry(Node& node) {
 }
 
 void Filesystem::AddPurge(lsm::WriteBatch* batch, const Inode& inode) {
-  if (inode.IsRegular()) deleted_bytes_ += inode.size;
   batch->Delete(InodeKey(inode.ino));
   batch->Delete(OrphanKey(inode.ino));
   if (inode.IsRegular()) {
     uint64_t blocks = (inode.size + block_size_ - 1) / block_size_;
-    if (blocks <= 8) {
-      for (uint64_t b = 0; b < blocks; ++b) batch->Delete(BlockKey(inode.ino, b));
-    } else {
-      batch->DeleteRange(ObjectBegin(KeyKind::kBlock, inode.ino), ObjectEnd(KeyKind::kBlock, inode.ino));
-    }
+    DeleteBlocks(batch, inode.ino, 0, blocks, inode.blocks, /*to_last_key=*/true);
   }
   if (inode.flags & kInodeHasXattrs) {
     batch->DeleteRange(ObjectBegin(KeyKind::kXattr, inode.ino), ObjectEnd(KeyKind::kXattr, inode.ino));

@@ -318,6 +318,13 @@ class Filesystem {
   // Changes the size; a shrink drops the bytes past the new end.
   Result<void> ResizeLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t size);
   Result<uint64_t> CountBlocks(uint64_t ino, uint64_t first, uint64_t end);
+  // The one way blocks are deleted (purge, truncate, hole punching): blocks
+  // [first, end) of `ino`, a point delete each up to kPointDeleteLimit of
+  // them, else one range tombstone, O(1) whatever the size (with
+  // `to_last_key`, it reaches past `end` to the file's last key). `stored`,
+  // how many of them are stored, counts in deleted_bytes_.
+  void DeleteBlocks(lsm::WriteBatch* batch, uint64_t ino, uint64_t first, uint64_t end,
+                    uint64_t stored, bool to_last_key);
   // What a write, truncate or fallocate by `c` takes away (setuid, setgid,
   // file capabilities), into `inode` and `batch`.
   void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch);
@@ -335,8 +342,9 @@ class Filesystem {
   const uint32_t block_size_;
   InodeTable table_;
   std::atomic<uint64_t> live_inodes_{0};
-  // Bytes of file data deleted since the last compaction: what a
-  // compaction could give back when the disk is full.
+  // Bytes of the stored blocks deleted since the last compaction (counted
+  // by DeleteBlocks): what a compaction could give back when the disk is
+  // full.
   std::atomic<uint64_t> deleted_bytes_{0};
   lsm::Mutex reclaim_mu_;
   std::thread reclaimer_ GUARDED_BY(reclaim_mu_);  // a compaction started by AdmitBytes

@@ -9,7 +9,6 @@
 namespace iron::fs {
 namespace {
 
-constexpr uint8_t kFormat = 1;
 constexpr size_t kInodeFixedSize = 109;
 constexpr size_t kSuperblockSize = 48;
 constexpr size_t kDirEntrySize = 10;
@@ -71,7 +70,7 @@ void Inode::Touch(Timestamp now, bool modified) {
 std::string EncodeInode(const Inode& n) {
   std::string v;
   v.reserve(kInodeFixedSize + n.symlink.size());
-  v.push_back(static_cast<char>(kFormat));
+  v.push_back(static_cast<char>(kFormatVersion));
   lsm::PutFixed32(&v, n.mode);
   lsm::PutFixed32(&v, n.uid);
   lsm::PutFixed32(&v, n.gid);
@@ -91,7 +90,7 @@ std::string EncodeInode(const Inode& n) {
 }
 
 bool DecodeInode(uint64_t ino, std::string_view value, Inode* out) {
-  if (value.size() < kInodeFixedSize || static_cast<uint8_t>(value[0]) != kFormat) return false;
+  if (value.size() < kInodeFixedSize || FormatOf(value) != kFormatVersion) return false;
   Reader r(value.data() + 1);
   Inode n;
   n.ino = ino;
@@ -126,7 +125,7 @@ bool DecodeInode(uint64_t ino, std::string_view value, Inode* out) {
 
 std::string EncodeSuperblock(const Superblock& sb) {
   std::string v;
-  v.push_back(static_cast<char>(kFormat));
+  v.push_back(static_cast<char>(kFormatVersion));
   v.push_back(0);
   v.append(2, '\0');
   lsm::PutFixed32(&v, sb.block_size);
@@ -138,7 +137,7 @@ std::string EncodeSuperblock(const Superblock& sb) {
 }
 
 bool DecodeSuperblock(std::string_view value, Superblock* out) {
-  if (value.size() != kSuperblockSize || static_cast<uint8_t>(value[0]) != kFormat) return false;
+  if (value.size() != kSuperblockSize || FormatOf(value) != kFormatVersion) return false;
   Reader r(value.data() + 1);
   Superblock sb;
   r.U8();
@@ -155,14 +154,14 @@ bool DecodeSuperblock(std::string_view value, Superblock* out) {
 
 std::string EncodeDirEntry(const DirEntry& e) {
   std::string v;
-  v.push_back(static_cast<char>(kFormat));
+  v.push_back(static_cast<char>(kFormatVersion));
   lsm::PutFixed64(&v, e.ino);
   v.push_back(static_cast<char>(e.type));
   return v;
 }
 
 bool DecodeDirEntry(std::string_view value, DirEntry* out) {
-  if (value.size() != kDirEntrySize || static_cast<uint8_t>(value[0]) != kFormat) return false;
+  if (value.size() != kDirEntrySize || FormatOf(value) != kFormatVersion) return false;
   Reader r(value.data() + 1);
   out->ino = r.U64();
   out->type = r.U8();

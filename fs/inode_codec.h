@@ -2,8 +2,9 @@
 // directory entry, and their encodings.
 //
 // All integers are little-endian, fixed width. Each value starts with a
-// format byte so that a later version can add fields; a decoder rejects a
-// value that is short, long, or of an unknown format rather than guess.
+// format byte (kFormatVersion) so that a later version can add fields; a
+// decoder rejects a value that is short, long, or of an unknown format
+// rather than guess.
 //
 // Superblock (value of 'S'), format 1, 48 bytes:
 //   u8  format = 1
@@ -50,6 +51,17 @@ struct Timestamp {
 };
 
 Timestamp Now();
+
+// The format this program writes and reads. A superblock of a later one
+// refuses the mount (EPROTO); the layouts above are those of format 1.
+inline constexpr uint8_t kFormatVersion = 1;
+
+// The format byte of an encoded value: whether a value that does not
+// decode was written by a later IronFS (FormatOf(v) > kFormatVersion) or
+// is damaged. 0 for an empty value.
+inline uint8_t FormatOf(std::string_view value) {
+  return value.empty() ? 0 : static_cast<uint8_t>(value[0]);
+}
 
 inline constexpr uint32_t kInodeHasXattrs = 1u << 0;
 

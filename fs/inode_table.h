@@ -10,7 +10,11 @@
 // Locking: Node::mu guards every field of the Node. A thread that holds
 // more than one Node lock took them in ascending inode number (LockSet);
 // nobody waits for a lower-numbered Node while holding a higher one. A
-// shard's mutex is held only inside Get and never while waiting for a Node.
+// shard's mutex is held only inside Get, Unref and size. Node locks come
+// before shard locks (a create holds its directory's lock while Get adds
+// the child), so under a shard's mutex a Node's lock is only tried, never
+// waited for: Get's Shrink and Unref try each idle Node's lock and keep a
+// Node that happens to be locked.
 //
 // Memory: Nodes the kernel still references (lookups), open ones and ones
 // in use are kept; others are dropped once a shard holds more than its

@@ -160,9 +160,7 @@ int RunMount(const MountConfig& config) {
   Mounted mounted{opened.fs.get(), &config};
 
   std::vector<std::string> arg_strings{"ironfs"};
-  std::string fuse_options;
-  for (const std::string& o : config.fuse_options) fuse_options += (fuse_options.empty() ? "" : ",") + o;
-  if (config.read_only && fuse_options.find("ro") == std::string::npos) fuse_options += ",ro";
+  std::string fuse_options = FuseOptionString(config);
   arg_strings.push_back("-o");
   arg_strings.push_back(fuse_options);
   if (config.debug) arg_strings.push_back("-d");

@@ -208,7 +208,8 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
                  "unreadable). Run 'ironfs fsck " + dir + "' for a report.";
         break;
       case EPROTO:
-        *error = dir + " was written by a newer IronFS; this one (format 1) cannot read it";
+        *error = dir + " was written by a newer IronFS; this one (format " +
+                 std::to_string(fs::kFormatVersion) + ") cannot read it";
         break;
       default:
         *error = "cannot mount the filesystem in " + dir + ": " + std::strerror(mounted.error());

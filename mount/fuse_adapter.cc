@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mount/control.h"
+#include "mount/init_flags.h"
 #include "mount/log.h"
 #include "mount/request_loop.h"
 
@@ -149,7 +150,9 @@ void Init(void* userdata, fuse_conn_info* conn) {
   // FUSE_CAP_HANDLE_KILLPRIV stays as libfuse sets it (on): the filesystem
   // clears setuid/setgid on chown, truncate and write, with the caller's
   // credentials, and file capabilities too (Filesystem::DropPrivileges);
-  // the request loop adds FUSE_HANDLE_KILLPRIV_V2 to say so (init_flags.h).
+  // FUSE_HANDLE_KILLPRIV_V2 says so (init_flags.h: added to the reply by
+  // the request loop, or asked of a libfuse that knows it).
+  WantKillprivV2(conn);
   // (A write the writeback cache sends later comes from no one in
   // particular and clears nothing; see README.)
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;

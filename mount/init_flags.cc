@@ -15,7 +15,11 @@
 namespace iron::mount {
 namespace {
 
+#ifdef IRON_LIBFUSE_HAS_KILLPRIV_V2
+constexpr uint32_t kAddedFlags = 0;  // libfuse negotiates it (WantKillprivV2)
+#else
 constexpr uint32_t kAddedFlags = FUSE_HANDLE_KILLPRIV_V2;
+#endif
 
 // Runs libfuse on the request with the session's descriptor pointed at a
 // pipe; returns the reply it wrote there, or -errno (the descriptor is

@@ -11,12 +11,18 @@
 // write, truncate and chown (Filesystem::DropPrivileges), and drops file
 // capabilities there too, so this only tells the kernel so.
 //
-// libfuse 3.14 writes the INIT reply itself and knows no such flag (3.16
-// does). ProcessInit lets libfuse process the INIT request with its
-// /dev/fuse descriptor pointed at a pipe for that one call, adds the flags
-// the kernel offered to the reply, and sends the reply to the kernel.
-// The INIT request is the first of a session: no other thread reads or
-// writes the descriptor then.
+// libfuse writes the INIT reply itself and knows no such flag before
+// 3.17.1 (FUSE_CAP_HANDLE_KILLPRIV_V2). Against an older one ProcessInit
+// lets libfuse process the INIT request with its /dev/fuse descriptor
+// pointed at a pipe for that one call, adds the flags the kernel offered
+// to the reply, and sends the reply to the kernel. The INIT request is the
+// first of a session: no other thread reads or writes the descriptor then.
+//
+// The patch retires itself: built against libfuse 3.17.1 or later (CMake
+// then defines IRON_LIBFUSE_HAS_KILLPRIV_V2), ProcessInit leaves the reply
+// as libfuse writes it and WantKillprivV2, called from an init handler,
+// asks libfuse for the capability. Once Debian ships such a libfuse, the
+// patch and this file can go.
 //
 // Thread safety: call from the thread that read the request, before any
 // other request is read.
@@ -35,5 +41,18 @@ bool IsInitRequest(const fuse_buf& buffer);
 // Returns 0, or -errno if the reply could not be sent (the session is
 // then useless: the kernel waits for that reply).
 int ProcessInit(fuse_session* session, const fuse_buf& buffer);
+
+// From an init handler: asks libfuse for FUSE_HANDLE_KILLPRIV_V2 where it
+// knows the flag (3.17.1 on); before, ProcessInit adds it and this does
+// nothing.
+inline void WantKillprivV2(fuse_conn_info* conn) {
+#ifdef IRON_LIBFUSE_HAS_KILLPRIV_V2
+  if (fuse_get_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2)) {
+    fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
+  }
+#else
+  (void)conn;
+#endif
+}
 
 }  // namespace iron::mount

@@ -11,7 +11,10 @@ namespace {
 
 // Options of the mount itself, each with its default, for --help.
 const char* const kOwnOptions = R"(IronFS options (-o):
-    ro                    mount read-only (the data directory is not changed)
+    ro                    mount read-only: nothing in the data directory is
+                          written, created or removed (the WAL is replayed
+                          into memory only; no log or lock file is made), so
+                          it may sit on read-only storage
     sync                  every operation is durable (fdatasync'ed) before it
                           returns (see "What survives" below)
     writeback             use the kernel's writeback cache: small writes are
@@ -180,6 +183,17 @@ std::string Usage() {
        "\n"
     << kOwnOptions;
   return s.str();
+}
+
+std::string FuseOptionString(const MountConfig& config) {
+  std::string joined;
+  bool ro = false;
+  for (const std::string& o : config.fuse_options) {
+    joined += (joined.empty() ? "" : ",") + o;
+    ro |= o == "ro";  // an item, not the letters inside subtype=ironfs
+  }
+  if (config.read_only && !ro) joined += (joined.empty() ? "" : ",") + std::string("ro");
+  return joined;
 }
 
 ParsedCommandLine ParseCommandLine(int argc, char** argv) {

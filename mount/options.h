@@ -56,6 +56,10 @@ struct ParsedCommandLine {
 
 ParsedCommandLine ParseCommandLine(int argc, char** argv);
 
+// The -o string handed to libfuse: config.fuse_options joined, and "ro"
+// when the mount is read-only and no option says so already.
+std::string FuseOptionString(const MountConfig& config);
+
 // --help's text.
 std::string Usage();
 

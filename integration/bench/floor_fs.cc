@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "mount/init_flags.h"
 #include "mount/options.h"
 #include "mount/request_loop.h"
 
@@ -307,6 +308,7 @@ void SetXattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int)
 }
 
 void Init(void*, fuse_conn_info* conn) {
+  iron::mount::WantKillprivV2(conn);  // as IronFS (init_flags.h)
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
   conn->max_write = 1 << 20;

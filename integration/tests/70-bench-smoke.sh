@@ -1,7 +1,7 @@
 # The filesystem benchmark (integration/bench/run) runs end to end at its
 # smallest sizes: every target mounts, every workload completes and the
 # table comes out. Its figures at these sizes mean nothing; the real run is
-# in README.md.
+# in integration/bench/FIGURES.md.
 . "$(dirname "$0")/../lib.sh"
 build=$(dirname "$IRONFS")
 if ! out=$("$(dirname "$0")/../bench/run" "$build" --quick --reps 1 --work "$WORK/bench" 2>&1); then

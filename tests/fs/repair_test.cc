@@ -135,6 +135,27 @@ TEST_F(RepairTest, EntryTypeAndOrphanKeysAreFixed) {
                    "(/dir/file): orphan key removed", "orphan key of missing inode 888888"});
 }
 
+// A superblock of a later format refuses the mount with EPROTO (nothing
+// is guessed, nothing repaired); one that does not decode is damage,
+// EUCLEAN, which points the user to fsck.
+TEST_F(RepairTest, SuperblockOfALaterFormatIsNotDamage) {
+  std::string sb;
+  ASSERT_TRUE(db_->Get({}, SuperblockKey(), &sb).ok());
+  ASSERT_EQ(FormatOf(sb), kFormatVersion);
+  std::string later = sb;
+  later[0] = static_cast<char>(kFormatVersion + 1);
+  Put(SuperblockKey(), later);
+  auto newer = Filesystem::Mount(db_.get(), MountOptions{});
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.error(), EPROTO);
+  Put(SuperblockKey(), sb.substr(0, 10));
+  auto damaged = Filesystem::Mount(db_.get(), MountOptions{});
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.error(), EUCLEAN);
+  Put(SuperblockKey(), sb);
+  EXPECT_TRUE(Filesystem::Mount(db_.get(), MountOptions{}).ok());
+}
+
 TEST_F(RepairTest, MissingRootAndSuperblockAreRecreated) {
   Delete(SuperblockKey());
   Delete(InodeKey(kRootIno));
