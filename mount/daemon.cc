@@ -128,9 +128,14 @@ class StatsWriter {
   StatsWriter(const std::string& dir, lsm::DB* db, fs::Filesystem* fs)
       : thread_([this, dir, db, fs] {
           std::unique_lock l(mu_);
+          std::string failed;  // the last failure said, said once until it changes
           while (!stop_) {
             l.unlock();
-            WriteStatsFile(dir, StatsReport(db, fs));
+            lsm::Status s = WriteStatsFile(dir, StatsReport(db, fs));
+            if (!s.ok() && s.ToString() != failed) {
+              Log(LOG_WARNING, "writing the stats file: %s", s.ToString().c_str());
+            }
+            failed = s.ok() ? "" : s.ToString();
             l.lock();
             cv_.wait_for(l, std::chrono::seconds(5), [this] { return stop_; });
           }
@@ -283,7 +288,8 @@ int RunMount(const MountConfig& config) {
   // acknowledged is in the WAL, synced by Close. The stats file is
   // written while the LOCK is still ours.
   if (!config.read_only) {
-    WriteStatsFile(config.data_dir, StatsReport(opened.db.get(), opened.fs.get()));
+    lsm::Status s = WriteStatsFile(config.data_dir, StatsReport(opened.db.get(), opened.fs.get()));
+    if (!s.ok()) Log(LOG_WARNING, "writing the stats file: %s", s.ToString().c_str());
   }
   lsm::Status s = opened.db->Close();
   opened.fs.reset();

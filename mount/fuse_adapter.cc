@@ -167,7 +167,10 @@ void Init(void* userdata, fuse_conn_info* conn) {
 
 void Destroy(void* userdata) {
   auto* self = static_cast<Mounted*>(userdata);
-  self->fs->Fsync().ok();  // an unmount leaves everything durable
+  // An unmount leaves everything durable. Nobody is left to answer; the
+  // engine's Close, next, syncs again and its failure fails the daemon.
+  fs::Result<void> synced = self->fs->Fsync();
+  if (!synced.ok()) Log(LOG_ERR, "sync at unmount: %s", std::strerror(synced.error()));
 }
 
 // ---- names
