@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
       return 0;
     case Command::kVersion:
       std::printf("ironfs %s (libfuse %s)\n", IRONFS_VERSION, fuse_pkgversion());
+#ifdef IRON_TEST_HOOKS
+      std::printf("test hooks compiled in (IRON_TEST_HOOKS): a build for tests, not for use\n");
+#endif
       return 0;
     case Command::kFsck:
       return RunFsck(p.config, p.repair);
