@@ -69,14 +69,19 @@ void Caught(const char* op, fuse_req_t req, Answer answer) {
     what = e.what();
   } catch (...) {
   }
-  if (req == nullptr || answered || answer == Answer::kNone) {
-    Log(LOG_ERR, "%s failed with an exception (%s); the mount goes on serving", op, what);
-    if (req != nullptr && !answered) fuse_reply_none(req);
-    return;
+  const bool replies = req != nullptr && !answered && answer == Answer::kErrno;
+  if (replies) {
+    fuse_reply_err(req, err);
+  } else if (req != nullptr && !answered) {
+    fuse_reply_none(req);
   }
-  Log(LOG_ERR, "%s failed with an exception (%s); answered %s, the mount goes on serving", op,
-      what, err == ENOMEM ? "ENOMEM" : "EIO");
-  fuse_reply_err(req, err);
+  // The request is finished first: the log may need memory that is not
+  // there, and what it cannot say is lost, not thrown.
+  try {
+    Log(LOG_ERR, "%s failed with an exception (%s); %sthe mount goes on serving", op, what,
+        !replies ? "" : err == ENOMEM ? "answered ENOMEM, " : "answered EIO, ");
+  } catch (...) {
+  }
 }
 
 template <OpName kName, auto kHandler, Answer kAnswer = Answer::kErrno>
