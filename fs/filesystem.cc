@@ -15,7 +15,8 @@ namespace {
 // Inode numbers are reserved this many at a time (one superblock write).
 constexpr uint64_t kInoReservation = 4096;
 
-int ErrnoOf(const lsm::Status& s) { return s.ok() ? 0 : s.ToErrno(); }
+// Success, or the errno a filesystem answers for the engine's failure.
+Result<void> ResultOf(const lsm::Status& s) { return ResultOfErrno(s.ToErrno()); }
 
 Result<void> FormatEmpty(lsm::DB* db, const FormatOptions& format) {
   uint32_t bs = format.block_size;
@@ -25,7 +26,7 @@ Result<void> FormatEmpty(lsm::DB* db, const FormatOptions& format) {
   auto it = db->NewIterator({});
   it->SeekToFirst();
   if (it->Valid()) return Errno{EUCLEAN};
-  if (!it->status().ok()) return Errno{ErrnoOf(it->status())};
+  if (!it->status().ok()) return Errno{it->status().ToErrno()};
 
   Timestamp now = Now();
   Superblock sb;
@@ -49,7 +50,7 @@ Result<void> FormatEmpty(lsm::DB* db, const FormatOptions& format) {
   batch.Put(InodeKey(kRootIno), EncodeInode(root));
   lsm::WriteOptions wo;
   wo.sync = true;
-  return Errno{ErrnoOf(db->Write(wo, &batch))};
+  return ResultOf(db->Write(wo, &batch));
 }
 
 }  // namespace
@@ -68,7 +69,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
   }
   // Damage (a value that does not decode, a block that fails its checksum)
   // is EUCLEAN: the caller points to fsck.
-  if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : ErrnoOf(s)};
+  if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : s.ToErrno()};
   Superblock sb;
   if (!DecodeSuperblock(value, &sb)) {
     return Errno{FormatOf(value) > kFormatVersion ? EPROTO : EUCLEAN};
@@ -99,7 +100,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
       if (ParseKey(it->key(), &key)) highest = std::max(highest, key.ino);
       ++count;
     }
-    if (!it->status().ok()) return Errno{ErrnoOf(it->status())};
+    if (!it->status().ok()) return Errno{it->status().ToErrno()};
   }
   fs->live_inodes_ = count;
   {
@@ -147,7 +148,7 @@ Result<Inode*> Filesystem::Load(Node& node) {
     node.state = Node::State::kGone;
     return Errno{ENOENT};
   }
-  if (!s.ok()) return Errno{ErrnoOf(s)};
+  if (!s.ok()) return Errno{s.ToErrno()};
   if (!DecodeInode(node.ino, value, &node.inode)) return Errno{EIO};
   node.state = Node::State::kLive;
   return &node.inode;
@@ -164,7 +165,7 @@ Result<uint64_t> Filesystem::AllocateIno() {
     lsm::WriteOptions wo;
     wo.sync = options_.sync;
     lsm::Status s = db_->Put(wo, SuperblockKey(), EncodeSuperblock(raised));
-    if (!s.ok()) return Errno{ErrnoOf(s)};
+    if (!s.ok()) return Errno{s.ToErrno()};
     superblock_ = raised;
   }
   return next_ino_++;
@@ -202,8 +203,7 @@ Result<void> Filesystem::Commit(lsm::WriteBatch* batch, bool frees_space) {
   lsm::WriteOptions wo;
   wo.sync = options_.sync;
   wo.may_use_reserve = frees_space;
-  lsm::Status s = db_->Write(wo, batch);
-  return Errno{ErrnoOf(s)};
+  return ResultOf(db_->Write(wo, batch));
 }
 
 struct stat Filesystem::ToStat(const Inode& n) const {
@@ -274,7 +274,7 @@ Result<void> Filesystem::ReclaimOrphans() {
       ParsedKey key;
       if (ParseKey(it->key(), &key)) orphans.push_back(key.ino);
     }
-    if (!it->status().ok()) return Errno{ErrnoOf(it->status())};
+    if (!it->status().ok()) return Errno{it->status().ToErrno()};
   }
   for (uint64_t ino : orphans) {
     auto node = table_.Get(ino);
@@ -416,7 +416,7 @@ Result<void> Filesystem::Access(const Caller& c, uint64_t ino, int mask) {
   lsm::MutexLock l(&node->mu);
   Result<Inode*> inode = Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
-  return Errno{CheckAccess(c, **inode, mask)};
+  return ResultOfErrno(CheckAccess(c, **inode, mask));
 }
 
 Result<struct statvfs> Filesystem::StatFs() {
@@ -443,7 +443,7 @@ Result<struct statvfs> Filesystem::StatFs() {
   return out;
 }
 
-Result<void> Filesystem::Fsync() { return Errno{ErrnoOf(db_->Sync())}; }
+Result<void> Filesystem::Fsync() { return ResultOf(db_->Sync()); }
 
 lsm::Options EngineOptions() {
   lsm::Options o;
@@ -451,7 +451,7 @@ lsm::Options EngineOptions() {
   return o;
 }
 
-Result<void> Filesystem::Compact() { return Errno{ErrnoOf(db_->CompactRange(nullptr, nullptr))}; }
+Result<void> Filesystem::Compact() { return ResultOf(db_->CompactRange(nullptr, nullptr)); }
 
 FsStats Filesystem::GetStats() {
   FsStats s;

@@ -132,7 +132,10 @@ Status DBImpl::Open() {
   }
   pending_outputs_.clear();
   if (!s.ok()) {
-    if (wal_) wal_->Close();
+    if (wal_) {
+      Status c = wal_->Close();
+      if (!c.ok()) Log("closing the WAL of a failed open: " + c.ToString());
+    }
     wal_.reset();
     mu_.Unlock();
     lock_file_.reset();
@@ -337,9 +340,14 @@ Status DBImpl::NewWal() {
     // A creation that failed half way (the file made, its space not
     // allocated) leaves a file too: every failed roll on a full disk would
     // add one.
-    if (wal) wal->Close();
+    // The file is removed next: its Close can only fail for bytes
+    // nobody will read.
+    if (wal) wal->Close().IgnoreError();
     file.reset();
-    if (env_->FileExists(name)) env_->RemoveFile(name);
+    if (env_->FileExists(name)) {
+      Status r = env_->RemoveFile(name);
+      if (!r.ok()) Log("could not remove a half-made WAL: " + r.ToString());
+    }
     if (!s.IsNoSpace()) RecordPermanentError("creating a WAL", s);
     return s;
   }
@@ -1334,7 +1342,8 @@ Status DestroyDB(const std::string& dir, const Options& options) {
     if (result.ok() && !s.ok()) result = s;
   }
   lock.reset();
-  env->RemoveFile(LockFileName(dir));
+  Status s = env->RemoveFile(LockFileName(dir));
+  if (result.ok()) result = s;
   return result;
 }
 

@@ -9,7 +9,9 @@ Status WriteStringToFile(Env* env, std::string_view data, const std::string& pat
   if (s.ok() && sync) s = file->Sync();
   Status c = file->Close();
   if (s.ok()) s = c;
-  if (!s.ok()) env->RemoveFile(path);
+  // The write's own failure is the one to report; a partial file that
+  // cannot be removed either is overwritten by the next attempt.
+  if (!s.ok()) env->RemoveFile(path).IgnoreError();
   return s;
 }
 

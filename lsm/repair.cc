@@ -205,7 +205,9 @@ class Repairer {
       void DeleteRange(std::string_view begin, std::string_view end) override { Add(begin, end); }
     } collector;
     collector.keys = keys;
-    batch.Iterate(&collector);  // keeps what decoded before any error
+    // Keeps what decoded before any error; the damage itself is what the
+    // caller already reports.
+    batch.Iterate(&collector).IgnoreError();
   }
 
   // Keeps a sound table as it is; salvages any other.

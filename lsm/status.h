@@ -3,7 +3,9 @@
 // Errors are values. A Status is either OK or carries a code and a message
 // that names what went wrong (the file, the block, the record). Nothing in
 // the engine throws across its public face; callers test ok() or the
-// specific predicate they care about.
+// specific predicate they care about. A Status cannot be dropped unread
+// ([[nodiscard]]): a failure is returned, logged, or ignored on purpose
+// with IgnoreError().
 //
 // Thread safety: a Status is a value type; distinct objects may be used from
 // different threads freely.
@@ -15,7 +17,7 @@
 
 namespace iron::lsm {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code : unsigned char {
     kOk = 0,
@@ -44,15 +46,15 @@ class Status {
   // everything else IOError. `context` names the file and the operation.
   static Status FromErrno(std::string_view context, int err);
 
-  bool ok() const { return code_ == Code::kOk; }
-  bool IsNotFound() const { return code_ == Code::kNotFound; }
-  bool IsCorruption() const { return code_ == Code::kCorruption; }
-  bool IsNotSupported() const { return code_ == Code::kNotSupported; }
-  bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
-  bool IsIOError() const { return code_ == Code::kIOError; }
-  bool IsNoSpace() const { return code_ == Code::kNoSpace; }
-  bool IsBusy() const { return code_ == Code::kBusy; }
-  bool IsReadOnly() const { return code_ == Code::kReadOnly; }
+  [[nodiscard]] bool ok() const { return code_ == Code::kOk; }
+  [[nodiscard]] bool IsNotFound() const { return code_ == Code::kNotFound; }
+  [[nodiscard]] bool IsCorruption() const { return code_ == Code::kCorruption; }
+  [[nodiscard]] bool IsNotSupported() const { return code_ == Code::kNotSupported; }
+  [[nodiscard]] bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
+  [[nodiscard]] bool IsIOError() const { return code_ == Code::kIOError; }
+  [[nodiscard]] bool IsNoSpace() const { return code_ == Code::kNoSpace; }
+  [[nodiscard]] bool IsBusy() const { return code_ == Code::kBusy; }
+  [[nodiscard]] bool IsReadOnly() const { return code_ == Code::kReadOnly; }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
@@ -61,7 +63,13 @@ class Status {
   std::string ToString() const;
 
   // The errno a filesystem should answer for this status.
-  int ToErrno() const;
+  [[nodiscard]] int ToErrno() const;
+
+  // Drops this status on purpose. A Status cannot be discarded silently
+  // ([[nodiscard]]); where nothing can be done with a failure (a clean-up
+  // on a path that already fails, a destructor), say so with this call and
+  // a comment that says why.
+  void IgnoreError() const {}
 
  private:
   Status(Code code, std::string_view msg) : code_(code), message_(msg) {}

@@ -111,7 +111,9 @@ void TableOutput::Abandon() {
     file_.reset();
     files_.push_back(current_);
   }
-  for (const auto& f : files_) env_->RemoveFile(TableFileName(dir_, f.number));
+  // A table left behind is in no version: the engine's removal of
+  // obsolete files deletes it later (DBImpl::RemoveObsoleteFiles).
+  for (const auto& f : files_) env_->RemoveFile(TableFileName(dir_, f.number)).IgnoreError();
   files_.clear();
 }
 

@@ -6,6 +6,16 @@
 #include "lsm/wal_reader.h"
 
 namespace iron::lsm {
+namespace {
+
+// A failure that changes nothing for the caller (the clean-up of an
+// operation that already failed, or of a manifest no longer current) but
+// leaves a file behind or a descriptor in doubt: worth a line in the LOG.
+void LogFailure(Logger* log, std::string_view what, const Status& s) {
+  if (log != nullptr && !s.ok()) log->Log(std::string(what) + ": " + s.ToString());
+}
+
+}  // namespace
 
 uint64_t Compaction::InputBytes() const {
   uint64_t sum = 0;
@@ -221,11 +231,11 @@ Status VersionSet::CreateManifest(uint64_t number, const VersionEdit& snapshot,
     s = WriteStringToFile(env_, contents, tmp, /*sync=*/true);
     if (s.ok()) s = env_->RenameFile(tmp, CurrentFileName(dir_));
     if (s.ok()) s = env_->SyncDir(dir_);
-    if (!s.ok()) env_->RemoveFile(tmp);
+    if (!s.ok()) LogFailure(log_, "removing " + tmp, env_->RemoveFile(tmp));
   }
   if (!s.ok()) {
-    writer->Close();
-    env_->RemoveFile(name);
+    LogFailure(log_, "closing the failed manifest " + name, writer->Close());
+    LogFailure(log_, "removing the failed manifest " + name, env_->RemoveFile(name));
     return s;
   }
   *result = std::move(writer);
@@ -236,7 +246,8 @@ Status VersionSet::WriteSnapshotManifest() {
   uint64_t number = NewFileNumber();
   std::unique_ptr<WalWriter> writer;
   IRON_RETURN_IF_ERROR(CreateManifest(number, SnapshotEdit(), &writer));
-  if (manifest_) manifest_->Close();
+  // CURRENT names the new manifest already: the old one is history.
+  if (manifest_) LogFailure(log_, "closing the replaced manifest", manifest_->Close());
   manifest_ = std::move(writer);
   manifest_number_ = number;
   return Status::OK();
@@ -274,7 +285,8 @@ Status VersionSet::LogAndApply(VersionEdit* edit, Mutex* mu) {
     std::unique_ptr<WalWriter> fresh;
     s = CreateManifest(roll_number, roll_snapshot, &fresh);
     if (s.ok()) {
-      manifest_->Close();
+      // CURRENT names the new manifest already: the old one is history.
+      LogFailure(log_, "closing the replaced manifest", manifest_->Close());
       manifest_ = std::move(fresh);
       manifest_broken_ = false;
       rolled = true;

@@ -43,15 +43,17 @@ bool IsMountPoint(const std::string& path) {
   return false;
 }
 
-std::string CheckMountpoint(const std::string& path) {
+lsm::Status CheckMountpoint(const std::string& path) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) return "mount point " + path + ": " + std::strerror(errno);
-  if (!S_ISDIR(st.st_mode)) return "mount point " + path + " is not a directory";
-  if (IsMountPoint(path)) {
-    return "mount point " + path + " is busy: something is mounted there already "
-           "(fusermount3 -u " + path + " unmounts an ironfs)";
+  if (stat(path.c_str(), &st) != 0) return lsm::Status::FromErrno("mount point " + path, errno);
+  if (!S_ISDIR(st.st_mode)) {
+    return lsm::Status::InvalidArgument("mount point " + path + " is not a directory");
   }
-  return {};
+  if (IsMountPoint(path)) {
+    return lsm::Status::Busy("mount point " + path + " is busy: something is mounted there already "
+                             "(fusermount3 -u " + path + " unmounts an ironfs)");
+  }
+  return lsm::Status::OK();
 }
 
 // The background process tells the one that started it how the mount went:
@@ -138,23 +140,22 @@ void CloseInheritedDescriptors(const std::string& mountpoint) {
 int RunMount(const MountConfig& config) {
   CloseInheritedDescriptors(config.mountpoint);
   umask(077);  // the data directory's files are the owner's alone
-  if (std::string problem = CheckMountpoint(config.mountpoint); !problem.empty()) {
-    std::fprintf(stderr, "ironfs: %s\n", problem.c_str());
+  if (lsm::Status s = CheckMountpoint(config.mountpoint); !s.ok()) {
+    std::fprintf(stderr, "ironfs: %s\n", s.message().c_str());
     return 1;
   }
   // Fork before any thread exists (the engine starts background threads).
   StartupChannel startup;
   startup.Fork(config.foreground);
   // Before the engine starts its threads: they inherit what is left.
-  if (std::string problem = DropPrivileges(config.data_dir, config.mountpoint); !problem.empty()) {
-    startup.Fail("cannot drop privileges: " + problem);
+  if (lsm::Status s = DropPrivileges(config.data_dir, config.mountpoint); !s.ok()) {
+    startup.Fail("cannot drop privileges: " + s.message());
     return 1;
   }
 
   OpenedFilesystem opened;
-  std::string error;
-  if (!OpenDataDir(config, &opened, &error)) {
-    startup.Fail(error);
+  if (lsm::Status s = OpenDataDir(config, &opened); !s.ok()) {
+    startup.Fail(s.message());
     return 1;
   }
   Mounted mounted{opened.fs.get(), &config};
@@ -200,10 +201,10 @@ int RunMount(const MountConfig& config) {
   // messages are lost once it leaves the terminal.
   // Mounted: what serves requests keeps no capability it could raise.
   Unmounter unmounter;
-  std::string problem = unmounter.Start(config.mountpoint);
-  if (problem.empty()) problem = DropMountPrivileges();
-  if (!problem.empty()) {
-    startup.Fail("cannot drop privileges after mounting: " + problem);
+  lsm::Status dropped = unmounter.Start(config.mountpoint);
+  if (dropped.ok()) dropped = DropMountPrivileges();
+  if (!dropped.ok()) {
+    startup.Fail("cannot drop privileges after mounting: " + dropped.message());
     if (unmounter.started()) {
       unmounter.Unmount();
     } else {
@@ -250,7 +251,8 @@ int RunMount(const MountConfig& config) {
   // acknowledged is in the WAL, synced by Close. The stats file is
   // written while the LOCK is still ours.
   if (!config.read_only) {
-    WriteStatsFile(config.data_dir, StatsReport(opened.db.get(), opened.fs.get()));
+    lsm::Status s = WriteStatsFile(config.data_dir, StatsReport(opened.db.get(), opened.fs.get()));
+    if (!s.ok()) Log(LOG_WARNING, "writing the stats file: %s", s.ToString().c_str());
   }
   lsm::Status s = opened.db->Close();
   opened.fs.reset();

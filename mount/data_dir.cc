@@ -17,16 +17,28 @@
 namespace iron::mount {
 namespace {
 
-std::string EngineError(const std::string& dir, const lsm::Status& s) {
+// The engine's failure to open `dir`, said for a person: the code kept (a
+// caller tests IsBusy()), the message saying what to do.
+lsm::Status EngineError(const std::string& dir, const lsm::Status& s) {
+  using lsm::Status;
   if (s.IsBusy()) {
-    return dir + " is in use: another ironfs (or ironfs fsck) holds " + dir + "/LOCK";
+    return Status::Busy(dir + " is in use: another ironfs (or ironfs fsck) holds " + dir + "/LOCK");
   }
   if (s.IsCorruption()) {
-    return dir + " is damaged: " + s.message() + "\nNothing in it was changed. Run 'ironfs fsck " +
-           dir + "' for a full report; 'ironfs fsck --repair " + dir +
-           "' salvages what can be read and says what was lost.";
+    return Status::Corruption(
+        dir + " is damaged: " + s.message() + "\nNothing in it was changed. Run 'ironfs fsck " +
+        dir + "' for a full report; 'ironfs fsck --repair " + dir +
+        "' salvages what can be read and says what was lost.");
   }
-  return "cannot open " + dir + ": " + s.ToString();
+  std::string message = "cannot open " + dir + ": " + s.ToString();
+  switch (s.code()) {
+    case Status::Code::kNotFound: return Status::NotFound(message);
+    case Status::Code::kNotSupported: return Status::NotSupported(message);
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(message);
+    case Status::Code::kNoSpace: return Status::NoSpace(message);
+    case Status::Code::kReadOnly: return Status::ReadOnly(message);
+    default: return Status::IOError(message);
+  }
 }
 
 // What is wrong with `path` (lstat'ed as `st`) for a daemon running as
@@ -115,16 +127,12 @@ lsm::Status OpenForMount(const lsm::Options& options, const std::string& dir,
 
 }  // namespace
 
-bool OpenEngine(const std::string& data_dir, const EngineAccess& access,
-                std::unique_ptr<lsm::DB>* db, std::string* error) {
+lsm::Status OpenEngine(const std::string& data_dir, const EngineAccess& access,
+                       std::unique_ptr<lsm::DB>* db) {
   struct stat st;
-  if (stat(data_dir.c_str(), &st) != 0) {
-    *error = data_dir + ": " + std::strerror(errno);
-    return false;
-  }
+  if (stat(data_dir.c_str(), &st) != 0) return lsm::Status::FromErrno(data_dir, errno);
   if (!std::filesystem::exists(data_dir + "/CURRENT")) {
-    *error = data_dir + " holds no IronFS filesystem (no CURRENT file)";
-    return false;
+    return lsm::Status::NotFound(data_dir + " holds no IronFS filesystem (no CURRENT file)");
   }
   lsm::Options options = fs::EngineOptions();
   options.create_if_missing = false;
@@ -133,54 +141,42 @@ bool OpenEngine(const std::string& data_dir, const EngineAccess& access,
   // Problems are printed; a read-only open writes no LOG.
   options.info_log = NewEngineLog(data_dir, access.read_only);
   lsm::Status s = lsm::DB::Open(options, data_dir, db);
-  if (!s.ok()) {
-    *error = EngineError(data_dir, s);
-    return false;
-  }
-  return true;
+  if (!s.ok()) return EngineError(data_dir, s);
+  return lsm::Status::OK();
 }
 
-bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* error) {
+lsm::Status OpenDataDir(const MountConfig& config, OpenedFilesystem* out) {
+  using lsm::Status;
   const std::string& dir = config.data_dir;
   if (!config.allow_foreign_data_dir) {
     if (std::string problem = CheckDataDirOwnership(dir); !problem.empty()) {
-      *error = problem;
-      return false;
+      return Status::InvalidArgument(problem);
     }
   }
   std::error_code ec;
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
-      *error = dir + ": " + std::strerror(errno);
-      return false;
-    }
+    if (errno != ENOENT) return Status::FromErrno(dir, errno);
     if (config.read_only) {
-      *error = dir + " does not exist, and a read-only mount cannot create it";
-      return false;
+      return Status::InvalidArgument(dir + " does not exist, and a read-only mount cannot "
+                                     "create it");
     }
     std::filesystem::create_directories(dir, ec);
     if (ec || chmod(dir.c_str(), 0700) != 0) {
-      *error = "cannot create " + dir + ": " + (ec ? ec.message() : std::strerror(errno));
-      return false;
+      std::string why = ec ? ec.message() : std::strerror(errno);
+      return Status::IOError("cannot create " + dir + ": " + why);
     }
   } else if (!S_ISDIR(st.st_mode)) {
-    *error = dir + " is not a directory";
-    return false;
+    return Status::InvalidArgument(dir + " is not a directory");
   }
   bool empty = std::filesystem::is_empty(dir, ec);
-  if (ec) {
-    *error = "cannot read " + dir + ": " + ec.message();
-    return false;
-  }
+  if (ec) return Status::IOError("cannot read " + dir + ": " + ec.message());
   if (!empty && !std::filesystem::exists(dir + "/CURRENT")) {
-    *error = dir + " is not empty and holds no IronFS filesystem (no CURRENT file); "
-             "refusing to format it. Give an empty or new directory.";
-    return false;
+    return Status::InvalidArgument(dir + " is not empty and holds no IronFS filesystem (no CURRENT "
+                                   "file); refusing to format it. Give an empty or new directory.");
   }
   if (empty && config.read_only) {
-    *error = dir + " is empty, and a read-only mount cannot format it";
-    return false;
+    return Status::InvalidArgument(dir + " is empty, and a read-only mount cannot format it");
   }
 
   lsm::Options options = fs::EngineOptions();
@@ -188,10 +184,7 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
   options.read_only = config.read_only;
   options.info_log = NewEngineLog(dir, config.read_only);
   lsm::Status s = OpenForMount(options, dir, &out->db);
-  if (!s.ok()) {
-    *error = EngineError(dir, s);
-    return false;
-  }
+  if (!s.ok()) return EngineError(dir, s);
   fs::MountOptions mount_options;
   mount_options.sync = config.sync;
   mount_options.inode_cache_entries = config.inode_cache;
@@ -202,23 +195,21 @@ bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* 
   format.block_size = config.block_size;
   auto mounted = fs::Filesystem::Mount(out->db.get(), mount_options, format);
   if (!mounted.ok()) {
+    out->db.reset();
     switch (mounted.error()) {
       case EUCLEAN:
-        *error = "the filesystem in " + dir + " is damaged (superblock or root directory "
-                 "unreadable). Run 'ironfs fsck " + dir + "' for a report.";
-        break;
+        return Status::Corruption("the filesystem in " + dir + " is damaged (superblock or "
+                                  "root directory unreadable). Run 'ironfs fsck " + dir +
+                                  "' for a report.");
       case EPROTO:
-        *error = dir + " was written by a newer IronFS; this one (format " +
-                 std::to_string(fs::kFormatVersion) + ") cannot read it";
-        break;
+        return Status::NotSupported(dir + " was written by a newer IronFS; this one (format " +
+                                    std::to_string(fs::kFormatVersion) + ") cannot read it");
       default:
-        *error = "cannot mount the filesystem in " + dir + ": " + std::strerror(mounted.error());
+        return Status::FromErrno("cannot mount the filesystem in " + dir, mounted.error());
     }
-    out->db.reset();
-    return false;
   }
   out->fs = std::move(*mounted);
-  return true;
+  return Status::OK();
 }
 
 }  // namespace iron::mount

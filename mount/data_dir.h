@@ -9,6 +9,7 @@
 
 #include "fs/filesystem.h"
 #include "lsm/db.h"
+#include "lsm/status.h"
 #include "mount/options.h"
 
 namespace iron::mount {
@@ -28,9 +29,10 @@ struct OpenedFilesystem {
 // directory, a file in it, or a directory above it (sticky ones excepted),
 // as sshd's StrictModes does. A LOCK held by a process that serves no
 // mount of the directory (a daemon finishing its unmount) is waited for,
-// up to 30 s, with a message saying so. On failure returns false with
-// `error` naming the problem and what to do.
-bool OpenDataDir(const MountConfig& config, OpenedFilesystem* out, std::string* error);
+// up to 30 s, with a message saying so. A failure's message() names the
+// problem and what to do, for a person; IsBusy() when another process
+// holds the LOCK.
+lsm::Status OpenDataDir(const MountConfig& config, OpenedFilesystem* out);
 
 // How OpenEngine opens a data directory.
 struct EngineAccess {
@@ -42,8 +44,8 @@ struct EngineAccess {
 };
 
 // Opens only the engine of an existing data directory (fsck, stats,
-// compact). The engine's problems go to stderr.
-bool OpenEngine(const std::string& data_dir, const EngineAccess& access,
-                std::unique_ptr<lsm::DB>* db, std::string* error);
+// compact). The engine's problems go to stderr. A failure as OpenDataDir's.
+lsm::Status OpenEngine(const std::string& data_dir, const EngineAccess& access,
+                       std::unique_ptr<lsm::DB>* db);
 
 }  // namespace iron::mount

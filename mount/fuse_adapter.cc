@@ -5,11 +5,15 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +29,112 @@ using fs::AttrChanges;
 using fs::Caller;
 using fs::DirStream;
 using fs::OpenFile;
+
+// ---- the barrier
+//
+// No exception may cross into libfuse, which is C: one thrown out of a
+// handler (an allocation that fails, a thread that cannot start) would end
+// in std::terminate and take the mount down for every user. So every entry
+// of the operation table is Guarded<name, handler>::Call, which runs the
+// handler and catches anything it throws: it logs the operation and the
+// exception, answers the request ENOMEM (std::bad_alloc) or EIO (anything
+// else), or nothing for a forget, and the mount goes on serving.
+//
+// A request is answered once. A handler answers last; what it does after
+// an answer the kernel did not take (AfterLostReply) runs with the request
+// already gone, and a throw from there is logged but answers nothing.
+
+thread_local bool answered = false;
+
+template <size_t N>
+struct OpName {
+  constexpr OpName(const char (&s)[N]) { std::copy_n(s, N, text); }  // NOLINT: from a literal
+  char text[N];
+};
+
+// How a request that threw is finished: with an errno, or (a forget,
+// which the kernel never waits for) with no answer at all.
+enum class Answer { kErrno, kNone };
+
+// From inside a catch: logs what was thrown out of `op` and finishes
+// `req` (none for the session's own calls) unless it is answered already.
+void Caught(const char* op, fuse_req_t req, Answer answer) {
+  const char* what = "an exception of unknown type";
+  int err = EIO;
+  try {
+    throw;
+  } catch (const std::bad_alloc& e) {
+    what = e.what();
+    err = ENOMEM;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  const bool replies = req != nullptr && !answered && answer == Answer::kErrno;
+  if (replies) {
+    fuse_reply_err(req, err);
+  } else if (req != nullptr && !answered) {
+    fuse_reply_none(req);
+  }
+  // The request is finished first: the log may need memory that is not
+  // there, and what it cannot say is lost, not thrown.
+  try {
+    Log(LOG_ERR, "%s failed with an exception (%s); %sthe mount goes on serving", op, what,
+        !replies ? "" : err == ENOMEM ? "answered ENOMEM, " : "answered EIO, ");
+  } catch (...) {
+  }
+}
+
+template <OpName kName, auto kHandler, Answer kAnswer = Answer::kErrno>
+struct Guarded;
+
+// A request's handler (all but init and destroy).
+template <OpName kName, typename... Args, void (*kHandler)(fuse_req_t, Args...), Answer kAnswer>
+struct Guarded<kName, kHandler, kAnswer> {
+  static void Call(fuse_req_t req, Args... args) noexcept {
+    answered = false;
+    try {
+      kHandler(req, args...);
+    } catch (...) {
+      Caught(kName.text, req, kAnswer);
+    }
+  }
+};
+
+// The session's own calls (init, destroy): nobody to answer.
+template <OpName kName, typename... Args, void (*kHandler)(void*, Args...), Answer kAnswer>
+struct Guarded<kName, kHandler, kAnswer> {
+  static void Call(void* userdata, Args... args) noexcept {
+    try {
+      kHandler(userdata, args...);
+    } catch (...) {
+      Caught(kName.text, nullptr, kAnswer);
+    }
+  }
+};
+
+// Undoes what an answer the kernel did not take had handed over (a
+// reference, an open file). The request is gone: the barrier must not
+// answer it again if `undo` throws.
+template <typename Undo>
+void AfterLostReply(Undo undo) {
+  answered = true;
+  undo();
+}
+
+#ifdef IRON_TEST_HOOKS
+// Test builds only (cmake -DIRON_TEST_HOOKS=ON, never installed): a lookup
+// of one of these names throws, so that a test sees the barrier answer and
+// the mount go on serving. Nothing of this is compiled into a normal build.
+void ThrowIfAsked(const char* name) {
+  if (std::strcmp(name, ".ironfs-test-throw-runtime-error") == 0) {
+    throw std::runtime_error("test hook: a handler threw");
+  }
+  if (std::strcmp(name, ".ironfs-test-throw-bad-alloc") == 0) throw std::bad_alloc();
+}
+#else
+void ThrowIfAsked(const char*) {}
+#endif
 
 Mounted& Self(fuse_req_t req) { return *static_cast<Mounted*>(fuse_req_userdata(req)); }
 fs::Filesystem& Fs(fuse_req_t req) { return *Self(req).fs; }
@@ -119,7 +229,9 @@ void ReplyEntry(fuse_req_t req, const fs::Result<fs::Entry>& e) {
     return;
   }
   fuse_entry_param p = EntryParam(req, *e);
-  if (fuse_reply_entry(req, &p) != 0) Fs(req).Forget(e->ino, 1);  // the kernel never got it
+  if (fuse_reply_entry(req, &p) != 0) {  // the kernel never got it
+    AfterLostReply([&] { Fs(req).Forget(e->ino, 1); });
+  }
 }
 
 void ReplyAttr(fuse_req_t req, const fs::Result<struct stat>& st) {
@@ -170,12 +282,16 @@ void Init(void* userdata, fuse_conn_info* conn) {
 
 void Destroy(void* userdata) {
   auto* self = static_cast<Mounted*>(userdata);
-  self->fs->Fsync().ok();  // an unmount leaves everything durable
+  // An unmount leaves everything durable. Nobody is left to answer; the
+  // engine's Close, next, syncs again and its failure fails the daemon.
+  fs::Result<void> synced = self->fs->Fsync();
+  if (!synced.ok()) Log(LOG_ERR, "sync at unmount: %s", std::strerror(synced.error()));
 }
 
 // ---- names
 
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ThrowIfAsked(name);
   fs::Result<fs::Entry> e = Fs(req).Lookup(CallerOf(req), parent, name);
   if (!e.ok() && e.error() == EIO) NoteDamage(parent, "lookup in directory");
   ReplyEntry(req, e);
@@ -311,7 +427,9 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   (*file)->flags = FileFlags(req, (*file)->flags);
   fi->fh = reinterpret_cast<uint64_t>(file->release());
   fi->keep_cache = 1;  // nothing changes the file but through this mount
-  if (fuse_reply_open(req, fi) != 0) Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi)));
+  if (fuse_reply_open(req, fi) != 0) {
+    AfterLostReply([&] { Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi))); });
+  }
 }
 
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
@@ -325,8 +443,10 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   fi->keep_cache = 1;
   fuse_entry_param p = EntryParam(req, created->first);
   if (fuse_reply_create(req, &p, fi) != 0) {
-    Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi)));
-    Fs(req).Forget(created->first.ino, 1);
+    AfterLostReply([&] {
+      Fs(req).Release(std::unique_ptr<OpenFile>(&FileOf(fi)));
+      Fs(req).Forget(created->first.ino, 1);
+    });
   }
 }
 
@@ -409,7 +529,9 @@ void OpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fi->fh = reinterpret_cast<uint64_t>(dir->release());
   fi->keep_cache = 1;
   fi->cache_readdir = 1;
-  if (fuse_reply_open(req, fi) != 0) Fs(req).ReleaseDir(std::unique_ptr<DirStream>(&DirOf(fi)));
+  if (fuse_reply_open(req, fi) != 0) {
+    AfterLostReply([&] { Fs(req).ReleaseDir(std::unique_ptr<DirStream>(&DirOf(fi))); });
+  }
 }
 
 void ReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
@@ -532,47 +654,48 @@ void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info*,
 
 fuse_lowlevel_ops MakeOperations(const MountConfig& config) {
   fuse_lowlevel_ops ops{};
-  ops.init = Init;
-  ops.destroy = Destroy;
-  ops.lookup = Lookup;
-  ops.forget = Forget;
-  ops.forget_multi = ForgetMulti;
-  ops.getattr = GetAttr;
-  ops.setattr = SetAttr;
-  ops.readlink = ReadLink;
-  ops.mknod = MakeNode;
-  ops.mkdir = MakeDir;
-  ops.unlink = Unlink;
-  ops.rmdir = RemoveDir;
-  ops.symlink = Symlink;
-  ops.rename = Rename;
-  ops.link = Link;
-  ops.open = KernelOpens(config) ? KernelOpensFiles : Open;
-  ops.read = Read;
-  ops.write = Write;
+  ops.init = Guarded<"init", Init>::Call;
+  ops.destroy = Guarded<"destroy", Destroy>::Call;
+  ops.lookup = Guarded<"lookup", Lookup>::Call;
+  ops.forget = Guarded<"forget", Forget, Answer::kNone>::Call;
+  ops.forget_multi = Guarded<"forget_multi", ForgetMulti, Answer::kNone>::Call;
+  ops.getattr = Guarded<"getattr", GetAttr>::Call;
+  ops.setattr = Guarded<"setattr", SetAttr>::Call;
+  ops.readlink = Guarded<"readlink", ReadLink>::Call;
+  ops.mknod = Guarded<"mknod", MakeNode>::Call;
+  ops.mkdir = Guarded<"mkdir", MakeDir>::Call;
+  ops.unlink = Guarded<"unlink", Unlink>::Call;
+  ops.rmdir = Guarded<"rmdir", RemoveDir>::Call;
+  ops.symlink = Guarded<"symlink", Symlink>::Call;
+  ops.rename = Guarded<"rename", Rename>::Call;
+  ops.link = Guarded<"link", Link>::Call;
+  ops.open = KernelOpens(config) ? Guarded<"open", KernelOpensFiles>::Call
+                                  : Guarded<"open", Open>::Call;
+  ops.read = Guarded<"read", Read>::Call;
+  ops.write = Guarded<"write", Write>::Call;
   // No flush: every write is in the WAL before its reply, and without a
   // handler the kernel stops sending FLUSH on every close.
-  ops.release = Release;
-  ops.fsync = Fsync;
-  ops.opendir = OpenDir;
-  ops.readdir = ReadDir;
-  ops.readdirplus = ReadDirPlus;
-  ops.releasedir = ReleaseDir;
-  ops.fsyncdir = FsyncDir;
-  ops.statfs = StatFs;
-  ops.setxattr = SetXattr;
-  ops.getxattr = GetXattr;
-  ops.listxattr = ListXattr;
-  ops.removexattr = RemoveXattr;
-  ops.access = Access;
-  if (!KernelOpens(config)) ops.create = Create;
-  ops.fallocate = Fallocate;
+  ops.release = Guarded<"release", Release>::Call;
+  ops.fsync = Guarded<"fsync", Fsync>::Call;
+  ops.opendir = Guarded<"opendir", OpenDir>::Call;
+  ops.readdir = Guarded<"readdir", ReadDir>::Call;
+  ops.readdirplus = Guarded<"readdirplus", ReadDirPlus>::Call;
+  ops.releasedir = Guarded<"releasedir", ReleaseDir>::Call;
+  ops.fsyncdir = Guarded<"fsyncdir", FsyncDir>::Call;
+  ops.statfs = Guarded<"statfs", StatFs>::Call;
+  ops.setxattr = Guarded<"setxattr", SetXattr>::Call;
+  ops.getxattr = Guarded<"getxattr", GetXattr>::Call;
+  ops.listxattr = Guarded<"listxattr", ListXattr>::Call;
+  ops.removexattr = Guarded<"removexattr", RemoveXattr>::Call;
+  ops.access = Guarded<"access", Access>::Call;
+  if (!KernelOpens(config)) ops.create = Guarded<"create", Create>::Call;
+  ops.fallocate = Guarded<"fallocate", Fallocate>::Call;
   // With the writeback cache, written data may still be in the kernel's
   // page cache, where we cannot see it: holes are then the kernel's to
   // answer (it treats the whole file as data, which is always true enough).
-  if (!config.writeback) ops.lseek = Lseek;
-  ops.copy_file_range = CopyFileRange;
-  ops.ioctl = Ioctl;
+  if (!config.writeback) ops.lseek = Guarded<"lseek", Lseek>::Call;
+  ops.copy_file_range = Guarded<"copy_file_range", CopyFileRange>::Call;
+  ops.ioctl = Guarded<"ioctl", Ioctl>::Call;
   return ops;
 }
 

@@ -48,7 +48,14 @@ void Housekeeping::Run() {
 }
 
 void Housekeeping::Round() {
-  if (!read_only_) WriteStatsFile(data_dir_, StatsReport(db_, fs_));
+  if (!read_only_) {
+    lsm::Status s = WriteStatsFile(data_dir_, StatsReport(db_, fs_));
+    std::string failure = s.ok() ? "" : s.ToString();
+    if (!failure.empty() && failure != stats_failure_) {
+      Log(LOG_WARNING, "writing the stats file: %s", failure.c_str());
+    }
+    stats_failure_ = failure;
+  }
   lsm::DBStats stats = db_->GetStats();
   bool idle = stats.writes == last_writes_;
   last_writes_ = stats.writes;

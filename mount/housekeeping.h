@@ -47,6 +47,7 @@ class Housekeeping {
   const std::string data_dir_;
   const bool read_only_;
   uint64_t last_writes_ = ~uint64_t{0};  // the engine's write count last round (thread only)
+  std::string stats_failure_;  // the last failure to write the stats file, said once (thread only)
 
   lsm::Mutex mu_;
   lsm::CondVar cv_;

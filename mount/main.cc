@@ -31,8 +31,8 @@ constexpr long kFuseSuperMagic = 0x65735546;  // statfs f_type of every FUSE mou
 
 int RunStats(const MountConfig& config) {
   std::unique_ptr<lsm::DB> db;
-  std::string error;
-  if (OpenEngine(config.data_dir, EngineAccess{.read_only = true}, &db, &error)) {
+  lsm::Status opened = OpenEngine(config.data_dir, EngineAccess{.read_only = true}, &db);
+  if (opened.ok()) {
     std::printf("%s (not mounted)\n%s", config.data_dir.c_str(), StatsReport(db.get(), nullptr).c_str());
     fs::CheckReport r = fs::CheckFilesystem(db.get(), [](uint64_t keys) {
       std::fprintf(stderr, "ironfs stats: %llu keys read\r", static_cast<unsigned long long>(keys));
@@ -43,8 +43,8 @@ int RunStats(const MountConfig& config) {
                 static_cast<unsigned long long>(r.block_bytes), static_cast<unsigned long long>(r.xattrs));
     return db->Close().ok() ? 0 : 1;
   }
-  if (error.find("in use") == std::string::npos) {
-    std::fprintf(stderr, "ironfs stats: %s\n", error.c_str());
+  if (!opened.IsBusy()) {
+    std::fprintf(stderr, "ironfs stats: %s\n", opened.message().c_str());
     return 2;
   }
   // Mounted: the daemon's own report.
@@ -79,10 +79,9 @@ int RunCompact(const MountConfig& config) {
     return 0;
   }
   std::unique_ptr<lsm::DB> db;
-  std::string error;
-  if (!OpenEngine(path, EngineAccess{.read_only = false}, &db, &error)) {
-    std::fprintf(stderr, "ironfs compact: %s\n", error.c_str());
-    if (error.find("in use") != std::string::npos) {
+  if (lsm::Status opened = OpenEngine(path, EngineAccess{.read_only = false}, &db); !opened.ok()) {
+    std::fprintf(stderr, "ironfs compact: %s\n", opened.message().c_str());
+    if (opened.IsBusy()) {
       std::fprintf(stderr, "ironfs compact: it is mounted; give the mount point instead\n");
     }
     return 1;
@@ -112,6 +111,9 @@ int main(int argc, char** argv) {
       return 0;
     case Command::kVersion:
       std::printf("ironfs %s (libfuse %s)\n", IRONFS_VERSION, fuse_pkgversion());
+#ifdef IRON_TEST_HOOKS
+      std::printf("test hooks compiled in (IRON_TEST_HOOKS): a build for tests, not for use\n");
+#endif
       return 0;
     case Command::kFsck:
       return RunFsck(p.config, p.repair);

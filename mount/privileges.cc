@@ -71,10 +71,10 @@ bool Foreign(const std::string& path) {
 
 }  // namespace
 
-std::string DropPrivileges(const std::string& data_dir, const std::string& mountpoint) {
+lsm::Status DropPrivileges(const std::string& data_dir, const std::string& mountpoint) {
   CapSets now;
-  if (!GetCaps(&now)) return std::string("capget: ") + std::strerror(errno);
-  if (geteuid() != 0 || now.permitted == 0) return "";
+  if (!GetCaps(&now)) return lsm::Status::FromErrno("capget", errno);
+  if (geteuid() != 0 || now.permitted == 0) return lsm::Status::OK();
   // CAP_SETPCAP only to take CAP_SYS_ADMIN out of the bounding set once
   // mounted (DropMountPrivileges).
   uint64_t keep = Bit(CAP_SYS_ADMIN) | Bit(CAP_SETPCAP);
@@ -83,21 +83,21 @@ std::string DropPrivileges(const std::string& data_dir, const std::string& mount
   }
   for (int cap = 0; cap <= LastCap(); ++cap) {
     if ((keep & Bit(cap)) == 0 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      return "dropping capability " + std::to_string(cap) + " from the bounding set: " +
-             std::strerror(errno);
+      return lsm::Status::FromErrno(
+          "dropping capability " + std::to_string(cap) + " from the bounding set", errno);
     }
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
-    return std::string("clearing ambient capabilities: ") + std::strerror(errno);
+    return lsm::Status::FromErrno("clearing ambient capabilities", errno);
   }
   CapSets sets;
   sets.permitted = now.permitted & keep;
   sets.effective = sets.permitted & ~(Bit(CAP_SYS_ADMIN) | Bit(CAP_SETPCAP));
-  if (!SetCaps(sets)) return std::string("capset: ") + std::strerror(errno);
+  if (!SetCaps(sets)) return lsm::Status::FromErrno("capset", errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return std::string("no_new_privs: ") + std::strerror(errno);
+    return lsm::Status::FromErrno("no_new_privs", errno);
   }
-  return "";
+  return lsm::Status::OK();
 }
 
 namespace {
@@ -156,10 +156,12 @@ constexpr bool kSanitizerThreadsStaySilent = true;
 constexpr bool kSanitizerThreadsStaySilent = false;
 #endif
 
-std::string DropMountPrivileges() {
+lsm::Status DropMountPrivileges() {
   CapSets now;
-  if (!GetCaps(&now)) return std::string("capget: ") + std::strerror(errno);
-  if (geteuid() != 0 || (now.permitted & (Bit(CAP_SYS_ADMIN) | Bit(CAP_SETPCAP))) == 0) return "";
+  if (!GetCaps(&now)) return lsm::Status::FromErrno("capget", errno);
+  if (geteuid() != 0 || (now.permitted & (Bit(CAP_SYS_ADMIN) | Bit(CAP_SETPCAP))) == 0) {
+    return lsm::Status::OK();
+  }
   drop_keep = now.permitted & (Bit(CAP_DAC_OVERRIDE) | Bit(CAP_DAC_READ_SEARCH));
   drop_last_cap = LastCap();
   DropInThisThread();
@@ -171,10 +173,10 @@ std::string DropMountPrivileges() {
   sa.sa_handler = DropHandler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  if (sigaction(signal, &sa, &old) != 0) return std::string("sigaction: ") + std::strerror(errno);
-  std::string problem;
+  if (sigaction(signal, &sa, &old) != 0) return lsm::Status::FromErrno("sigaction", errno);
+  lsm::Status problem;
   std::set<pid_t> done{static_cast<pid_t>(gettid())};
-  for (int round = 0; round < 100 && problem.empty(); ++round) {
+  for (int round = 0; round < 100 && problem.ok(); ++round) {
     std::vector<pid_t> todo;
     for (pid_t tid : Threads()) {
       if (!done.contains(tid)) todo.push_back(tid);
@@ -183,7 +185,7 @@ std::string DropMountPrivileges() {
     for (pid_t tid : todo) {
       int before = drops_done.load();
       if (syscall(SYS_tgkill, getpid(), tid, signal) != 0) {
-        if (errno != ESRCH) problem = std::string("tgkill: ") + std::strerror(errno);
+        if (errno != ESRCH) problem = lsm::Status::FromErrno("tgkill", errno);
         done.insert(tid);
         continue;
       }
@@ -191,7 +193,8 @@ std::string DropMountPrivileges() {
       const int waits = kSanitizerThreadsStaySilent ? 5000 : 50000;
       for (int i = 0; i < waits && drops_done.load() == before; ++i) usleep(200);
       if (drops_done.load() == before && !kSanitizerThreadsStaySilent) {
-        problem = "thread " + std::to_string(tid) + " did not drop its capabilities";
+        problem = lsm::Status::IOError("thread " + std::to_string(tid) +
+                                       " did not drop its capabilities");
       }
       done.insert(tid);
     }
@@ -205,17 +208,19 @@ Unmounter::~Unmounter() {
   if (pid_ > 0) waitpid(pid_, nullptr, 0);
 }
 
-std::string Unmounter::Start(const std::string& mountpoint) {
+lsm::Status Unmounter::Start(const std::string& mountpoint) {
   CapSets now;
-  if (geteuid() != 0 || !GetCaps(&now) || (now.permitted & Bit(CAP_SYS_ADMIN)) == 0) return "";
+  if (geteuid() != 0 || !GetCaps(&now) || (now.permitted & Bit(CAP_SYS_ADMIN)) == 0) {
+    return lsm::Status::OK();
+  }
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  if (pipe2(fds, O_CLOEXEC) != 0) return lsm::Status::FromErrno("pipe", errno);
   std::string path = mountpoint;  // copied before the fork: the child may not allocate
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    return std::string("fork: ") + std::strerror(errno);
+    return lsm::Status::FromErrno("fork", errno);
   }
   if (pid == 0) {
     // The unmounter: a fork of a threaded process, so system calls only. It
@@ -241,7 +246,7 @@ std::string Unmounter::Start(const std::string& mountpoint) {
   close(fds[0]);
   pipe_ = fds[1];
   pid_ = pid;
-  return "";
+  return lsm::Status::OK();
 }
 
 bool Unmounter::Unmount() {

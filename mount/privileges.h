@@ -34,16 +34,18 @@
 
 #include <string>
 
+#include "lsm/status.h"
+
 namespace iron::mount {
 
-// Empty on success (or when not root), else what failed.
-std::string DropPrivileges(const std::string& data_dir, const std::string& mountpoint);
+// OK (also when not root), or what failed.
+lsm::Status DropPrivileges(const std::string& data_dir, const std::string& mountpoint);
 
 // After the mount, in the main thread, with the Unmounter started:
 // every thread of the process keeps only CAP_DAC_OVERRIDE and
-// CAP_DAC_READ_SEARCH if it had them, nothing else, in any set. Empty on
-// success (or when not root), else what failed.
-std::string DropMountPrivileges();
+// CAP_DAC_READ_SEARCH if it had them, nothing else, in any set. OK (also
+// when not root), or what failed.
+lsm::Status DropMountPrivileges();
 
 // The process that unmounts for a daemon that no longer may.
 class Unmounter {
@@ -54,8 +56,8 @@ class Unmounter {
   Unmounter& operator=(const Unmounter&) = delete;
 
   // Forks the unmounter (root with CAP_SYS_ADMIN permitted only; otherwise
-  // does nothing). Empty on success, else what failed.
-  std::string Start(const std::string& mountpoint);
+  // does nothing). OK, or what failed.
+  lsm::Status Start(const std::string& mountpoint);
   bool started() const { return pid_ > 0; }
   // Has the unmounter unmount (MNT_DETACH) and waits for it; true if it did.
   bool Unmount();

@@ -24,12 +24,16 @@ std::string StatsReport(lsm::DB* db, fs::Filesystem* fs) {
   return out;
 }
 
-void WriteStatsFile(const std::string& data_dir, const std::string& report) {
+lsm::Status WriteStatsFile(const std::string& data_dir, const std::string& report) {
   std::string path = data_dir + "/" + kStatsFileName;
   std::string tmp = path + ".tmp";
   // Through the engine's Env, which never follows a symbolic link.
-  if (!lsm::WriteStringToFile(lsm::Env::Default(), report, tmp, /*sync=*/false).ok()) return;
-  std::rename(tmp.c_str(), path.c_str());
+  lsm::Env* env = lsm::Env::Default();
+  IRON_RETURN_IF_ERROR(lsm::WriteStringToFile(env, report, tmp, /*sync=*/false));
+  lsm::Status s = env->RenameFile(tmp, path);
+  // A stale temporary file is overwritten by the next report.
+  if (!s.ok()) env->RemoveFile(tmp).IgnoreError();
+  return s;
 }
 
 }  // namespace iron::mount

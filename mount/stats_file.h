@@ -7,6 +7,7 @@
 
 #include "fs/filesystem.h"
 #include "lsm/db.h"
+#include "lsm/status.h"
 
 namespace iron::mount {
 
@@ -15,7 +16,8 @@ inline constexpr const char* kStatsFileName = "ironfs.stats";
 // The report `ironfs stats` prints.
 std::string StatsReport(lsm::DB* db, fs::Filesystem* fs);
 
-// Replaces DATA_DIR/ironfs.stats with `report` (write, then rename).
-void WriteStatsFile(const std::string& data_dir, const std::string& report);
+// Replaces DATA_DIR/ironfs.stats with `report` (write, then rename). Not
+// synced: the figures are for a person, and a crash makes new ones.
+lsm::Status WriteStatsFile(const std::string& data_dir, const std::string& report);
 
 }  // namespace iron::mount

@@ -79,7 +79,10 @@ class IronEngine final : public Engine {
     iron::lsm::Status s = iron::lsm::DB::Open(o, dir, &db_);
     if (!s.ok()) throw std::runtime_error("iron: " + s.ToString());
   }
-  ~IronEngine() override { db_->Close(); }
+  ~IronEngine() override {
+    iron::lsm::Status s = db_->Close();
+    if (!s.ok()) std::fprintf(stderr, "iron: close: %s\n", s.ToString().c_str());
+  }
   bool Put(const std::string& key, const std::string& value, bool sync) override {
     iron::lsm::WriteOptions wo;
     wo.sync = sync;

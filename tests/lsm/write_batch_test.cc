@@ -80,12 +80,12 @@ TEST(WriteBatchTest, DamagedContentsAreCorruption) {
   Recorder r;
   EXPECT_TRUE(b.Iterate(&r).IsCorruption());
   // Count says more records than there are.
-  WriteBatchInternal::SetContents(&b, rep);
+  ASSERT_TRUE(WriteBatchInternal::SetContents(&b, rep).ok());
   WriteBatchInternal::SetCount(&b, 2);
   EXPECT_TRUE(b.Iterate(&r).IsCorruption());
   // Unknown record type.
   rep[WriteBatchInternal::kHeaderSize] = 0x7f;
-  WriteBatchInternal::SetContents(&b, rep);
+  ASSERT_TRUE(WriteBatchInternal::SetContents(&b, rep).ok());
   EXPECT_TRUE(b.Iterate(&r).IsCorruption());
 }
 
