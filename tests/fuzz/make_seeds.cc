@@ -7,6 +7,7 @@
 // a whole input of its target (see the comment at the top of each
 // <target>_fuzz.cc).
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -31,6 +32,13 @@ using lsm::ValueType;
 
 std::filesystem::path corpus;
 
+// Seeds are built in memory, where nothing should fail: if it does, the
+// corpus would be wrong, so stop.
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "make_seeds: could not build %s\n", what);
+  std::exit(1);
+}
+
 void Write(const std::string& target, const std::string& name, std::string_view bytes) {
   std::filesystem::create_directories(corpus / target);
   std::ofstream(corpus / target / name, std::ios::binary).write(bytes.data(), bytes.size());
@@ -49,7 +57,9 @@ lsm::WriteBatch SmallBatch(lsm::SequenceNumber sequence) {
 std::string Log(std::initializer_list<std::string_view> records) {
   std::string bytes;
   lsm::WalWriter writer(std::make_unique<fuzz::StringWritableFile>(&bytes));
-  for (std::string_view r : records) writer.AddRecord(r);
+  for (std::string_view r : records) {
+    if (!writer.AddRecord(r).ok()) Die("a WAL record into memory");
+  }
   return bytes;
 }
 
@@ -112,7 +122,7 @@ std::string Table(int entries, bool with_tombstones, int bloom_bits_per_key) {
     builder.AddRangeTombstone({"k0002", "k0005", 2000});
     builder.AddRangeTombstone({"k0004", "k0009", 1500});
   }
-  builder.Finish();
+  if (!builder.Finish().ok()) Die("a table into memory");
   return bytes;
 }
 
