@@ -175,6 +175,57 @@ class Env {
   virtual uint64_t ResidentFileBytes() = 0;
 };
 
+// An Env that hands every call to another (`target`, which must outlive
+// it): a test or a layer that changes a few calls derives from it and
+// overrides only those.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env* target) : target_(target) {}
+
+  Env* target() const { return target_; }
+
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* result) override {
+    return target_->NewSequentialFile(path, result);
+  }
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
+    return target_->NewWritableFile(path, result);
+  }
+  Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
+    return target_->NewMappedFile(path, result);
+  }
+  Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
+    return target_->NewLogFile(path, result);
+  }
+  bool FileExists(const std::string& path) override { return target_->FileExists(path); }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    return target_->GetChildren(dir, names);
+  }
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    return target_->GetFileSize(path, size);
+  }
+  Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return target_->RenameFile(from, to);
+  }
+  Status CreateDir(const std::string& dir) override { return target_->CreateDir(dir); }
+  Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return target_->LockFile(path, lock);
+  }
+  Status LockFileReadOnly(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return target_->LockFileReadOnly(path, lock);
+  }
+  Status NewLogger(const std::string& path, std::unique_ptr<Logger>* result) override {
+    return target_->NewLogger(path, result);
+  }
+  uint64_t NowMicros() override { return target_->NowMicros(); }
+  uint64_t ResidentFileBytes() override { return target_->ResidentFileBytes(); }
+
+ private:
+  Env* const target_;
+};
+
 // Helpers over any Env.
 Status WriteStringToFile(Env* env, std::string_view data, const std::string& path,
                          bool sync);

@@ -23,45 +23,17 @@ using namespace std::chrono_literals;
 
 // The POSIX Env with a slow disk under tables: every append to a .sst
 // file waits `delay`, as a disk busy with other work would make it.
-class SlowTableEnv final : public Env {
+class SlowTableEnv final : public EnvWrapper {
  public:
+  SlowTableEnv() : EnvWrapper(Env::Default()) {}
+
   std::atomic<int> delay_ms{0};
 
-  Status NewSequentialFile(const std::string& path, std::unique_ptr<SequentialFile>* r) override {
-    return base_->NewSequentialFile(path, r);
-  }
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* r) override {
-    IRON_RETURN_IF_ERROR(base_->NewWritableFile(path, r));
+    IRON_RETURN_IF_ERROR(target()->NewWritableFile(path, r));
     if (path.ends_with(".sst")) *r = std::make_unique<SlowFile>(std::move(*r), &delay_ms);
     return Status::OK();
   }
-  Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* r) override {
-    return base_->NewMappedFile(path, r);
-  }
-  Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* r) override {
-    return base_->NewLogFile(path, r);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->GetChildren(dir, names);
-  }
-  Status GetFileSize(const std::string& path, uint64_t* size) override {
-    return base_->GetFileSize(path, size);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    return base_->LockFile(path, lock);
-  }
-  Status NewLogger(const std::string& path, std::unique_ptr<Logger>* r) override {
-    return base_->NewLogger(path, r);
-  }
-  uint64_t NowMicros() override { return base_->NowMicros(); }
-  uint64_t ResidentFileBytes() override { return base_->ResidentFileBytes(); }
 
  private:
   class SlowFile final : public WritableFile {
@@ -79,7 +51,6 @@ class SlowTableEnv final : public Env {
     std::unique_ptr<WritableFile> f_;
     std::atomic<int>* delay_;
   };
-  Env* const base_ = Env::Default();
 };
 
 constexpr int kValueBytes = 1024;

@@ -15,41 +15,13 @@ namespace {
 
 // The POSIX Env without its own NewLogFile: the WAL is what env.h promises
 // by default, a plain WritableFile (buffered, one thread at a time).
-class DefaultLogFileEnv final : public Env {
+class DefaultLogFileEnv final : public EnvWrapper {
  public:
-  Status NewSequentialFile(const std::string& path, std::unique_ptr<SequentialFile>* r) override {
-    return base_->NewSequentialFile(path, r);
-  }
-  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* r) override {
-    return base_->NewWritableFile(path, r);
-  }
-  Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* r) override {
-    return base_->NewMappedFile(path, r);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->GetChildren(dir, names);
-  }
-  Status GetFileSize(const std::string& path, uint64_t* size) override {
-    return base_->GetFileSize(path, size);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    return base_->LockFile(path, lock);
-  }
-  Status NewLogger(const std::string& path, std::unique_ptr<Logger>* r) override {
-    return base_->NewLogger(path, r);
-  }
-  uint64_t NowMicros() override { return base_->NowMicros(); }
-  uint64_t ResidentFileBytes() override { return base_->ResidentFileBytes(); }
+  DefaultLogFileEnv() : EnvWrapper(Env::Default()) {}
 
- private:
-  Env* const base_ = Env::Default();
+  Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* r) override {
+    return Env::NewLogFile(path, r);  // Env's default: NewWritableFile
+  }
 };
 
 // DB::Sync looping beside a writer. Under ThreadSanitizer: on a WAL file

@@ -19,48 +19,18 @@ namespace {
 // Counts RemoveFile calls per path. Each removal takes a little while, as
 // an unlink of a large file does on a busy disk: that is when two threads
 // looking for obsolete files find the same one.
-class CountingEnv final : public Env {
+class CountingEnv final : public EnvWrapper {
  public:
-  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* r) override {
-    return base_->NewSequentialFile(p, r);
-  }
-  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
-    return base_->NewWritableFile(p, r);
-  }
-  Status NewLogFile(const std::string& p, std::unique_ptr<WritableFile>* r) override {
-    return base_->NewLogFile(p, r);
-  }
-  Status NewMappedFile(const std::string& p, std::unique_ptr<MappedFile>* r) override {
-    return base_->NewMappedFile(p, r);
-  }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
-    return base_->GetChildren(d, n);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* s) override {
-    return base_->GetFileSize(p, s);
-  }
+  CountingEnv() : EnvWrapper(Env::Default()) {}
+
   Status RemoveFile(const std::string& p) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++removes_[p];
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    return base_->RemoveFile(p);
+    return target()->RemoveFile(p);
   }
-  Status RenameFile(const std::string& f, const std::string& t) override {
-    return base_->RenameFile(f, t);
-  }
-  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
-    return base_->LockFile(p, l);
-  }
-  Status NewLogger(const std::string& p, std::unique_ptr<Logger>* r) override {
-    return base_->NewLogger(p, r);
-  }
-  uint64_t NowMicros() override { return base_->NowMicros(); }
-  uint64_t ResidentFileBytes() override { return base_->ResidentFileBytes(); }
 
   std::map<std::string, int> removes() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,7 +38,6 @@ class CountingEnv final : public Env {
   }
 
  private:
-  Env* const base_ = Env::Default();
   std::mutex mu_;
   std::map<std::string, int> removes_;
 };
