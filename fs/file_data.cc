@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fs/coding.h"
 #include "fs/filesystem.h"
 #include "fs/key_schema.h"
-#include "lsm/coding.h"
 #include "lsm/write_batch.h"
 
 namespace iron::fs {
@@ -116,7 +116,7 @@ Result<size_t> Filesystem::ReadLocked(const Inode& inode, uint64_t offset, std::
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key = it->key();
     if (it->value().size() > block_size_) return Errno{EIO};
-    copy_block(lsm::DecodeBigEndian64(key.data() + 9), it->value());
+    copy_block(DecodeBigEndian64(key.data() + 9), it->value());
   }
   if (!it->status().ok()) return Errno{it->status().ToErrno()};
   return n;
@@ -334,7 +334,7 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
     auto it = db_->NewIterator(ro);
     it->SeekToFirst();
     for (uint64_t b = first; b < last; ++b) {
-      if (it->Valid() && lsm::DecodeBigEndian64(it->key().data() + 9) == b) {
+      if (it->Valid() && DecodeBigEndian64(it->key().data() + 9) == b) {
         it->Next();
         continue;
       }
@@ -366,7 +366,7 @@ Result<uint64_t> Filesystem::SeekData(const OpenFile& file, uint64_t offset, int
   ro.upper_bound = ObjectEnd(KeyKind::kBlock, n.ino);
   auto it = db_->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    uint64_t block = lsm::DecodeBigEndian64(it->key().data() + 9);
+    uint64_t block = DecodeBigEndian64(it->key().data() + 9);
     if (whence == SEEK_DATA) return std::max(offset, block * block_size_);
     if (block != expect) break;  // a missing block: the hole starts there
     ++expect;

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "lsm/coding.h"
+#include "fs/coding.h"
 
 namespace iron::fs {
 namespace {
@@ -14,8 +14,8 @@ constexpr size_t kSuperblockSize = 48;
 constexpr size_t kDirEntrySize = 10;
 
 void PutTime(std::string* dst, Timestamp t) {
-  lsm::PutFixed64(dst, static_cast<uint64_t>(t.sec));
-  lsm::PutFixed32(dst, t.nsec);
+  PutFixed64(dst, static_cast<uint64_t>(t.sec));
+  PutFixed32(dst, t.nsec);
 }
 
 // A cursor over a value that has already been checked to be long enough.
@@ -30,12 +30,12 @@ class Reader {
     return v;
   }
   uint32_t U32() {
-    uint32_t v = lsm::DecodeFixed32(p_);
+    uint32_t v = DecodeFixed32(p_);
     p_ += 4;
     return v;
   }
   uint64_t U64() {
-    uint64_t v = lsm::DecodeFixed64(p_);
+    uint64_t v = DecodeFixed64(p_);
     p_ += 8;
     return v;
   }
@@ -71,16 +71,16 @@ std::string EncodeInode(const Inode& n) {
   std::string v;
   v.reserve(kInodeFixedSize + n.symlink.size());
   v.push_back(static_cast<char>(kFormatVersion));
-  lsm::PutFixed32(&v, n.mode);
-  lsm::PutFixed32(&v, n.uid);
-  lsm::PutFixed32(&v, n.gid);
-  lsm::PutFixed32(&v, n.nlink);
-  lsm::PutFixed32(&v, n.flags);
-  lsm::PutFixed64(&v, n.size);
-  lsm::PutFixed64(&v, n.blocks);
-  lsm::PutFixed64(&v, n.rdev);
-  lsm::PutFixed64(&v, n.parent);
-  lsm::PutFixed64(&v, n.generation);
+  PutFixed32(&v, n.mode);
+  PutFixed32(&v, n.uid);
+  PutFixed32(&v, n.gid);
+  PutFixed32(&v, n.nlink);
+  PutFixed32(&v, n.flags);
+  PutFixed64(&v, n.size);
+  PutFixed64(&v, n.blocks);
+  PutFixed64(&v, n.rdev);
+  PutFixed64(&v, n.parent);
+  PutFixed64(&v, n.generation);
   PutTime(&v, n.atime);
   PutTime(&v, n.mtime);
   PutTime(&v, n.ctime);
@@ -128,11 +128,11 @@ std::string EncodeSuperblock(const Superblock& sb) {
   v.push_back(static_cast<char>(kFormatVersion));
   v.push_back(0);
   v.append(2, '\0');
-  lsm::PutFixed32(&v, sb.block_size);
+  PutFixed32(&v, sb.block_size);
   v.append(reinterpret_cast<const char*>(sb.uuid), sizeof(sb.uuid));
   PutTime(&v, sb.created);
-  lsm::PutFixed64(&v, sb.inode_limit);
-  lsm::PutFixed32(&v, 0);
+  PutFixed64(&v, sb.inode_limit);
+  PutFixed32(&v, 0);
   return v;
 }
 
@@ -155,7 +155,7 @@ bool DecodeSuperblock(std::string_view value, Superblock* out) {
 std::string EncodeDirEntry(const DirEntry& e) {
   std::string v;
   v.push_back(static_cast<char>(kFormatVersion));
-  lsm::PutFixed64(&v, e.ino);
+  PutFixed64(&v, e.ino);
   v.push_back(static_cast<char>(e.type));
   return v;
 }

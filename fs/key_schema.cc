@@ -1,13 +1,13 @@
 #include "fs/key_schema.h"
 
-#include "lsm/coding.h"
+#include "fs/coding.h"
 
 namespace iron::fs {
 namespace {
 
 std::string KindAndIno(KeyKind kind, uint64_t ino) {
   std::string key(1, static_cast<char>(kind));
-  lsm::PutBigEndian64(&key, ino);
+  PutBigEndian64(&key, ino);
   return key;
 }
 
@@ -25,7 +25,7 @@ std::string DirEntryKey(uint64_t parent, std::string_view name) {
 
 std::string BlockKey(uint64_t ino, uint64_t block) {
   std::string key = KindAndIno(KeyKind::kBlock, ino);
-  lsm::PutBigEndian64(&key, block);
+  PutBigEndian64(&key, block);
   return key;
 }
 
@@ -57,17 +57,17 @@ bool ParseKey(std::string_view key, ParsedKey* out) {
     case KeyKind::kInode:
     case KeyKind::kOrphan:
       if (rest.size() != 8) return false;
-      out->ino = lsm::DecodeBigEndian64(rest.data());
+      out->ino = DecodeBigEndian64(rest.data());
       return true;
     case KeyKind::kBlock:
       if (rest.size() != 16) return false;
-      out->ino = lsm::DecodeBigEndian64(rest.data());
-      out->block = lsm::DecodeBigEndian64(rest.data() + 8);
+      out->ino = DecodeBigEndian64(rest.data());
+      out->block = DecodeBigEndian64(rest.data() + 8);
       return true;
     case KeyKind::kDirEntry:
     case KeyKind::kXattr:
       if (rest.size() <= 8 || rest.size() > 8 + kMaxNameLength) return false;
-      out->ino = lsm::DecodeBigEndian64(rest.data());
+      out->ino = DecodeBigEndian64(rest.data());
       out->name = rest.substr(8);
       return true;
   }

@@ -5,7 +5,7 @@
 #include "fs/inode_codec.h"
 #include "fs/key_schema.h"
 #include "fs/path_names.h"
-#include "lsm/coding.h"
+#include "lsm/status.h"
 
 namespace iron::fs {
 namespace {

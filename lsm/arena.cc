@@ -1,4 +1,4 @@
-#include "lsm/arena.h"
+#include "arena.h"
 
 #include <sys/mman.h>
 

@@ -1,6 +1,6 @@
-#include "lsm/block.h"
+#include "block.h"
 
-#include "lsm/coding.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

@@ -1,8 +1,8 @@
-#include "lsm/block_builder.h"
+#include "block_builder.h"
 
 #include <algorithm>
 
-#include "lsm/coding.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

@@ -1,4 +1,4 @@
-#include "lsm/bloom.h"
+#include "bloom.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "lsm/coding.h"
+#include "coding.h"
 
 #include <bit>
 
@@ -107,21 +107,6 @@ bool GetLengthPrefixed(std::string_view* input, std::string_view* value) {
   *value = input->substr(0, len);
   input->remove_prefix(len);
   return true;
-}
-
-std::string EscapeBytes(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 }  // namespace iron::lsm

@@ -1,8 +1,7 @@
 // Byte encodings shared by every on-disk format of the engine.
 //
 // Fixed-width integers inside records are little-endian (the engine's own
-// framing); varints are LEB128 as in LevelDB. Keys that must sort
-// numerically (the filesystem's) use the big-endian helpers at the bottom.
+// framing); varints are LEB128 as in LevelDB.
 //
 // All functions are pure; decoders never read past the limit they are given
 // and report failure instead.
@@ -72,24 +71,5 @@ bool GetFixed64(std::string_view* input, uint64_t* v);
 // A length-prefixed byte string: varint32 length, then the bytes.
 void PutLengthPrefixed(std::string* dst, std::string_view value);
 bool GetLengthPrefixed(std::string_view* input, std::string_view* value);
-
-// `bytes` for a message: printable ASCII as is, every other byte as \xNN.
-std::string EscapeBytes(std::string_view bytes);
-
-// Big-endian, so that byte order equals numeric order inside keys.
-inline void PutBigEndian64(std::string* dst, uint64_t v) {
-  char buf[8];
-  for (int i = 7; i >= 0; --i) {
-    buf[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  dst->append(buf, 8);
-}
-
-inline uint64_t DecodeBigEndian64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 }  // namespace iron::lsm

@@ -1,4 +1,4 @@
-#include "lsm/db_impl.h"
+#include "db_impl.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -7,15 +7,15 @@
 #include <chrono>
 #include <semaphore>
 
-#include "lsm/arena.h"
-#include "lsm/bloom.h"
-#include "lsm/coding.h"
-#include "lsm/db_iter.h"
-#include "lsm/filename.h"
-#include "lsm/merging_iterator.h"
-#include "lsm/table_output.h"
-#include "lsm/wal_reader.h"
-#include "lsm/write_batch_internal.h"
+#include "arena.h"
+#include "bloom.h"
+#include "coding.h"
+#include "db_iter.h"
+#include "filename.h"
+#include "merging_iterator.h"
+#include "table_output.h"
+#include "wal_reader.h"
+#include "write_batch_internal.h"
 
 namespace iron::lsm {
 

@@ -41,12 +41,12 @@
 
 #include "lsm/db.h"
 #include "lsm/env.h"
-#include "lsm/memtable.h"
 #include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
-#include "lsm/version_set.h"
-#include "lsm/wal_reader.h"
-#include "lsm/wal_writer.h"
+#include "memtable.h"
+#include "version_set.h"
+#include "wal_reader.h"
+#include "wal_writer.h"
 
 namespace iron::lsm {
 

@@ -1,4 +1,4 @@
-#include "lsm/db_iter.h"
+#include "db_iter.h"
 
 namespace iron::lsm {
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "lsm/internal_key.h"
+#include "internal_key.h"
 #include "lsm/iterator.h"
-#include "lsm/range_tombstone.h"
+#include "range_tombstone.h"
 
 namespace iron::lsm {
 

@@ -15,9 +15,9 @@
 #include <mutex>
 #include <optional>
 
+#include "file_logger.h"
+#include "guarded_mapping.h"
 #include "lsm/env.h"
-#include "lsm/guarded_mapping.h"
-#include "lsm/file_logger.h"
 
 namespace iron::lsm {
 

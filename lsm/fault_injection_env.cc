@@ -1,4 +1,4 @@
-#include "lsm/fault_injection_env.h"
+#include "fault_injection_env.h"
 
 #include <unistd.h>
 

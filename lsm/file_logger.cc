@@ -1,4 +1,4 @@
-#include "lsm/file_logger.h"
+#include "file_logger.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,8 +1,10 @@
-#include "lsm/filename.h"
+#include "filename.h"
 
 #include <cinttypes>
 #include <cstdio>
+#include <filesystem>
 #include <string_view>
+#include <system_error>
 
 namespace iron::lsm {
 
@@ -73,6 +75,25 @@ bool ParseFileName(const std::string& name, uint64_t* number, FileType* type) {
     return false;
   }
   return true;
+}
+
+Status LockDB(Env* env, const std::string& dir, std::unique_ptr<FileLock>* lock) {
+  return env->LockFile(LockFileName(dir), lock);
+}
+
+Status FindDB(const std::string& dir, bool* found) {
+  *found = false;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    uint64_t number;
+    FileType type;
+    if (ParseFileName(e.path().filename(), &number, &type) && type != FileType::kInfoLog &&
+        type != FileType::kLock) {
+      *found = true;
+    }
+  }
+  if (ec) return Status::IOError("cannot read " + dir + ": " + ec.message());
+  return Status::OK();
 }
 
 }  // namespace iron::lsm

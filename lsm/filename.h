@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "lsm/db_files.h"
+
 namespace iron::lsm {
 
 enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kInfoLog, kTemp };
@@ -22,7 +24,6 @@ std::string TableFileName(const std::string& dir, uint64_t number);
 std::string ManifestFileName(const std::string& dir, uint64_t number);
 std::string CurrentFileName(const std::string& dir);
 std::string LockFileName(const std::string& dir);
-std::string InfoLogFileName(const std::string& dir);
 std::string TempFileName(const std::string& dir, uint64_t number);
 
 // Recognizes a name produced above; false for anything else.

@@ -1,4 +1,4 @@
-#include "lsm/guarded_mapping.h"
+#include "guarded_mapping.h"
 
 #include <signal.h>
 #include <sys/mman.h>

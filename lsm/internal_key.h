@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "lsm/coding.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

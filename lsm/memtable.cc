@@ -1,10 +1,10 @@
-#include "lsm/memtable.h"
+#include "memtable.h"
 
 #include <cstring>
 #include <mutex>
 
-#include "lsm/bloom.h"
-#include "lsm/coding.h"
+#include "bloom.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

@@ -19,14 +19,14 @@
 #include <string_view>
 #include <vector>
 
-#include "lsm/arena.h"
-#include "lsm/internal_key.h"
+#include "arena.h"
+#include "internal_key.h"
 #include "lsm/iterator.h"
-#include "lsm/memtable_filter.h"
 #include "lsm/mutex.h"
-#include "lsm/range_tombstone.h"
-#include "lsm/skiplist.h"
 #include "lsm/thread_annotations.h"
+#include "memtable_filter.h"
+#include "range_tombstone.h"
+#include "skiplist.h"
 
 namespace iron::lsm {
 

@@ -1,4 +1,4 @@
-#include "lsm/memtable_filter.h"
+#include "memtable_filter.h"
 
 namespace iron::lsm {
 

@@ -1,8 +1,8 @@
-#include "lsm/merging_iterator.h"
+#include "merging_iterator.h"
 
 #include <algorithm>
 
-#include "lsm/internal_key.h"
+#include "internal_key.h"
 
 namespace iron::lsm {
 

@@ -1,4 +1,4 @@
-#include "lsm/range_tombstone.h"
+#include "range_tombstone.h"
 
 #include <algorithm>
 #include <set>

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lsm/internal_key.h"
+#include "internal_key.h"
 
 namespace iron::lsm {
 

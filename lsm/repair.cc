@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <memory>
 
-#include "lsm/filename.h"
-#include "lsm/table.h"
-#include "lsm/table_output.h"
-#include "lsm/version_set.h"
-#include "lsm/coding.h"
-#include "lsm/wal_reader.h"
-#include "lsm/wal_writer.h"
+#include "coding.h"
+#include "filename.h"
 #include "lsm/write_batch.h"
-#include "lsm/write_batch_internal.h"
+#include "table.h"
+#include "table_output.h"
+#include "table_salvage.h"
+#include "version_set.h"
+#include "wal_reader.h"
+#include "wal_writer.h"
+#include "write_batch_internal.h"
 
 namespace iron::lsm {
 

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <new>
 
-#include "lsm/arena.h"
+#include "arena.h"
 
 namespace iron::lsm {
 

@@ -1,12 +1,12 @@
-#include "lsm/table.h"
+#include "table.h"
 
 #include <algorithm>
 #include <optional>
 #include <set>
 
-#include "lsm/block.h"
-#include "lsm/bloom.h"
-#include "lsm/coding.h"
+#include "block.h"
+#include "bloom.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

@@ -21,12 +21,12 @@
 #include <string_view>
 #include <vector>
 
+#include "internal_key.h"
 #include "lsm/env.h"
-#include "lsm/internal_key.h"
 #include "lsm/iterator.h"
 #include "lsm/options.h"
-#include "lsm/range_tombstone.h"
-#include "lsm/table_format.h"
+#include "range_tombstone.h"
+#include "table_format.h"
 
 namespace iron::lsm {
 

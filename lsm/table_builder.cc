@@ -1,9 +1,9 @@
-#include "lsm/table_builder.h"
+#include "table_builder.h"
 
 #include <algorithm>
 
-#include "lsm/coding.h"
-#include "lsm/internal_key.h"
+#include "coding.h"
+#include "internal_key.h"
 
 namespace iron::lsm {
 

@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "lsm/block_builder.h"
-#include "lsm/bloom.h"
+#include "block_builder.h"
+#include "bloom.h"
 #include "lsm/env.h"
 #include "lsm/options.h"
-#include "lsm/range_tombstone.h"
-#include "lsm/table_format.h"
+#include "range_tombstone.h"
+#include "table_format.h"
 
 namespace iron::lsm {
 

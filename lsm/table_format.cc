@@ -1,7 +1,7 @@
-#include "lsm/table_format.h"
+#include "table_format.h"
 
-#include "lsm/checksum.h"
-#include "lsm/coding.h"
+#include "checksum.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

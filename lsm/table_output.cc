@@ -1,8 +1,8 @@
-#include "lsm/table_output.h"
+#include "table_output.h"
 
 #include <algorithm>
 
-#include "lsm/filename.h"
+#include "filename.h"
 
 namespace iron::lsm {
 

@@ -22,10 +22,10 @@
 
 #include "lsm/env.h"
 #include "lsm/options.h"
-#include "lsm/range_tombstone.h"
 #include "lsm/status.h"
-#include "lsm/table_builder.h"
-#include "lsm/version_edit.h"
+#include "range_tombstone.h"
+#include "table_builder.h"
+#include "version_edit.h"
 
 namespace iron::lsm {
 

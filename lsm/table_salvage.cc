@@ -1,12 +1,12 @@
-#include "lsm/table_salvage.h"
+#include "table_salvage.h"
 
 #include <algorithm>
 
-#include "lsm/block.h"
-#include "lsm/checksum.h"
-#include "lsm/coding.h"
-#include "lsm/internal_key.h"
-#include "lsm/table_format.h"
+#include "block.h"
+#include "checksum.h"
+#include "coding.h"
+#include "internal_key.h"
+#include "table_format.h"
 
 namespace iron::lsm {
 

@@ -27,20 +27,11 @@
 #include <utility>
 #include <vector>
 
-#include "lsm/range_tombstone.h"
+#include "lsm/repair.h"
 #include "lsm/status.h"
+#include "range_tombstone.h"
 
 namespace iron::lsm {
-
-// User keys that may have been lost: some versions of keys in [first,
-// last]. A missing bound is unknown (the range runs from the table's
-// first key, or to its last).
-struct LostRange {
-  std::string file;                  // the table (or WAL) the keys were in
-  std::string what;                  // why: "block at offset 4096: checksum mismatch"
-  std::optional<std::string> first;
-  std::optional<std::string> last;
-};
 
 struct SalvagedTable {
   std::vector<std::pair<std::string, std::string>> entries;  // internal key -> value, ascending

@@ -1,4 +1,4 @@
-#include "lsm/version.h"
+#include "version.h"
 
 #include <algorithm>
 

@@ -17,12 +17,12 @@
 #include <string_view>
 #include <vector>
 
-#include "lsm/internal_key.h"
+#include "internal_key.h"
 #include "lsm/iterator.h"
-#include "lsm/range_tombstone.h"
 #include "lsm/status.h"
-#include "lsm/table.h"
-#include "lsm/version_edit.h"
+#include "range_tombstone.h"
+#include "table.h"
+#include "version_edit.h"
 
 namespace iron::lsm {
 

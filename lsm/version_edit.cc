@@ -1,6 +1,6 @@
-#include "lsm/version_edit.h"
+#include "version_edit.h"
 
-#include "lsm/coding.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "lsm/internal_key.h"
+#include "internal_key.h"
 #include "lsm/status.h"
 
 namespace iron::lsm {

@@ -1,9 +1,9 @@
-#include "lsm/version_set.h"
+#include "version_set.h"
 
 #include <algorithm>
 
-#include "lsm/filename.h"
-#include "lsm/wal_reader.h"
+#include "filename.h"
+#include "wal_reader.h"
 
 namespace iron::lsm {
 namespace {

@@ -20,9 +20,9 @@
 #include "lsm/env.h"
 #include "lsm/mutex.h"
 #include "lsm/options.h"
-#include "lsm/version.h"
-#include "lsm/version_edit.h"
-#include "lsm/wal_writer.h"
+#include "version.h"
+#include "version_edit.h"
+#include "wal_writer.h"
 
 namespace iron::lsm {
 

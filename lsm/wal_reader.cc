@@ -1,11 +1,11 @@
-#include "lsm/wal_reader.h"
+#include "wal_reader.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "lsm/checksum.h"
-#include "lsm/coding.h"
-#include "lsm/wal_writer.h"
+#include "checksum.h"
+#include "coding.h"
+#include "wal_writer.h"
 
 namespace iron::lsm {
 

@@ -1,9 +1,9 @@
-#include "lsm/wal_writer.h"
+#include "wal_writer.h"
 
 #include <cstring>
 
-#include "lsm/checksum.h"
-#include "lsm/coding.h"
+#include "checksum.h"
+#include "coding.h"
 
 namespace iron::lsm {
 

@@ -1,8 +1,8 @@
 #include "lsm/write_batch.h"
 
-#include "lsm/coding.h"
-#include "lsm/memtable.h"
-#include "lsm/write_batch_internal.h"
+#include "coding.h"
+#include "memtable.h"
+#include "write_batch_internal.h"
 
 namespace iron::lsm {
 

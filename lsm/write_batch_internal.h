@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "lsm/internal_key.h"
+#include "internal_key.h"
 #include "lsm/status.h"
 #include "lsm/write_batch.h"
 

@@ -1,6 +1,6 @@
 #include "mount/engine_log.h"
 
-#include "lsm/filename.h"
+#include "lsm/db_files.h"
 #include "mount/log.h"
 
 namespace iron::mount {

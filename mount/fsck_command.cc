@@ -13,10 +13,9 @@
 #include "fs/filesystem.h"
 #include "fs/lost_keys.h"
 #include "fs/repair.h"
-#include "lsm/coding.h"
 #include "lsm/db.h"
+#include "lsm/db_files.h"
 #include "lsm/env.h"
-#include "lsm/filename.h"
 #include "lsm/repair.h"
 #include "mount/engine_log.h"
 
@@ -51,18 +50,9 @@ bool CanLook(const std::string& dir) {
     std::fprintf(stderr, "ironfs fsck: %s is not a directory\n", dir.c_str());
     return false;
   }
-  std::error_code ec;
   bool ours = false;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    uint64_t number;
-    lsm::FileType type;
-    if (lsm::ParseFileName(e.path().filename(), &number, &type) &&
-        type != lsm::FileType::kInfoLog && type != lsm::FileType::kLock) {
-      ours = true;
-    }
-  }
-  if (ec) {
-    std::fprintf(stderr, "ironfs fsck: cannot read %s: %s\n", dir.c_str(), ec.message().c_str());
+  if (lsm::Status s = lsm::FindDB(dir, &ours); !s.ok()) {
+    std::fprintf(stderr, "ironfs fsck: %s\n", s.message().c_str());
     return false;
   }
   if (!ours) {
@@ -176,7 +166,7 @@ int Repair(const std::string& dir) {
   // 1. What is damaged; refuse if the directory is in use.
   {
     std::unique_ptr<lsm::FileLock> lock;
-    if (Busy(lsm::Env::Default()->LockFile(lsm::LockFileName(dir), &lock), dir)) {
+    if (Busy(lsm::LockDB(lsm::Env::Default(), dir, &lock), dir)) {
       return kCannotCheck;
     }
   }

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "lsm/file_logger.h"
+#include "lsm/env.h"
 #include "lsm/log_limiter.h"
 #include "lsm/mutex.h"
 
@@ -78,7 +78,7 @@ std::string LogToSyslog(const std::string& fallback_file) {
     return "syslog";
   }
   if (!fallback_file.empty() &&
-      lsm::NewFileLogger(fallback_file, lsm::FileLoggerOptions(), &log_file).ok()) {
+      lsm::Env::Default()->NewLogger(fallback_file, &log_file).ok()) {
     sink = Sink::kFile;
     Write(LOG_NOTICE, "syslog is not reachable (nothing listens on " _PATH_LOG
                       "): the daemon's messages go here (pid " + std::to_string(getpid()) + ")");

@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "fs/checker.h"
-#include "mount/daemon.h"
-#include "mount/fsck_command.h"
 #include "mount/control.h"
+#include "mount/daemon.h"
 #include "mount/data_dir.h"
+#include "mount/fsck_command.h"
 #include "mount/options.h"
 #include "mount/stats_file.h"
 

@@ -78,6 +78,10 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+// `bytes` (a key, say) for a message: printable ASCII as is, every other
+// byte as \xNN.
+std::string EscapeBytes(std::string_view bytes);
+
 // Returns early from the enclosing function when `expr` is not OK.
 #define IRON_RETURN_IF_ERROR(expr)         \
   do {                                     \

@@ -27,14 +27,24 @@
 // Thread safety: call with no DB open on the directory.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lsm/options.h"
 #include "lsm/status.h"
-#include "lsm/table_salvage.h"
 
 namespace iron::lsm {
+
+// User keys that may have been lost: some versions of keys in [first,
+// last]. A missing bound is unknown (the range runs from the table's
+// first key, or to its last).
+struct LostRange {
+  std::string file;                  // the table (or WAL) the keys were in
+  std::string what;                  // why: "block at offset 4096: checksum mismatch"
+  std::optional<std::string> first;
+  std::optional<std::string> last;
+};
 
 struct RepairReport {
   // Files holding damage, named relative to the directory: the ones to
