@@ -50,11 +50,11 @@ constexpr KeyKind kScannedKinds[] = {KeyKind::kBlock, KeyKind::kDirEntry, KeyKin
 
 class Checker {
  public:
-  Checker(lsm::DB* db, const std::function<void(uint64_t)>& progress)
-      : db_(db), progress_(progress) {}
+  Checker(Store* store, const std::function<void(uint64_t)>& progress)
+      : store_(store), progress_(progress) {}
 
   CheckReport Run() {
-    snapshot_ = db_->GetSnapshot();
+    snapshot_ = store_->GetSnapshot();
     ScanSuperblock();
     Scan(KeyKind::kInode, [&](const ParsedKey& k, std::string_view v) { OnInode(k, v); });
     Scan(KeyKind::kDirEntry, [&](const ParsedKey& k, std::string_view v) { OnEntry(k, v); });
@@ -111,7 +111,7 @@ class Checker {
     lsm::ReadOptions ro;
     ro.snapshot = snapshot_.get();
     std::string value;
-    lsm::Status s = db_->Get(ro, SuperblockKey(), &value);
+    lsm::Status s = store_->Get(ro, SuperblockKey(), &value);
     if (s.IsCorruption()) return;  // its block is reported with the others
     if (!s.ok()) {
       Problem("superblock: " + (s.IsNotFound() ? std::string("missing") : s.ToString()));
@@ -126,7 +126,7 @@ class Checker {
 
   template <typename Fn>
   void ScanRange(std::string lower, std::string upper, Fn fn) {
-    auto it = db_->NewIterator(Bounded(std::move(lower), std::move(upper)));
+    auto it = store_->NewIterator(Bounded(std::move(lower), std::move(upper)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       CountKey();
       fn(it->key(), it->value());
@@ -167,7 +167,7 @@ class Checker {
     ro.snapshot = snapshot_.get();
     ro.lower_bound = lower;
     ro.skip_damaged_blocks = &damaged_;
-    auto it = db_->NewIterator(ro);
+    auto it = store_->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       CountKey();
       stray(it->key(), it->value());
@@ -490,7 +490,7 @@ class Checker {
       ro.lower_bound = KindBegin(KeyKind::kDirEntry);
       ro.upper_bound = KindEnd(KeyKind::kDirEntry);
       ro.skip_damaged_blocks = &again;
-      auto it = db_->NewIterator(ro);
+      auto it = store_->NewIterator(ro);
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         ParsedKey key;
         DirEntry e;
@@ -501,7 +501,7 @@ class Checker {
     }
   }
 
-  lsm::DB* const db_;
+  Store* const store_;
   const std::function<void(uint64_t)>& progress_;
   std::shared_ptr<const lsm::Snapshot> snapshot_;
   Superblock superblock_;
@@ -538,8 +538,8 @@ std::string CheckReport::ToString() const {
   return out;
 }
 
-CheckReport CheckFilesystem(lsm::DB* db, const std::function<void(uint64_t)>& progress) {
-  return Checker(db, progress).Run();
+CheckReport CheckFilesystem(Store* store, const std::function<void(uint64_t)>& progress) {
+  return Checker(store, progress).Run();
 }
 
 }  // namespace iron::fs

@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "lsm/db.h"
+#include "fs/store.h"
 
 namespace iron::fs {
 
@@ -58,6 +58,6 @@ struct CheckReport {
 };
 
 // `progress`, if given, is called every 2^20 keys with the count so far.
-CheckReport CheckFilesystem(lsm::DB* db, const std::function<void(uint64_t)>& progress = {});
+CheckReport CheckFilesystem(Store* store, const std::function<void(uint64_t)>& progress = {});
 
 }  // namespace iron::fs

@@ -61,7 +61,7 @@ Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
     ro.lower_bound = DirEntryKey(dir.ino(), *after);
     ro.lower_bound->push_back('\0');
   }
-  auto it = db_->NewIterator(ro);
+  auto it = store_->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ParsedKey key;
     DirEntry entry;
@@ -69,7 +69,7 @@ Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
     // Not taken: the next call starts with it.
     if (!emit({key.name, entry.ino, entry.type, dir.cookies_->After(key.name)})) return Ok();
   }
-  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  if (!it->status().ok()) return Errno{ToErrno(it->status())};
   return Ok();
 }
 

@@ -79,12 +79,12 @@ void Filesystem::Release(std::unique_ptr<OpenFile> file) {
 
 Result<std::string> Filesystem::ReadBlock(uint64_t ino, uint64_t block, bool* exists) {
   std::string value;
-  lsm::Status s = db_->Get({}, BlockKey(ino, block), &value);
+  lsm::Status s = store_->Get({}, BlockKey(ino, block), &value);
   if (s.IsNotFound()) {
     *exists = false;
     return std::string();
   }
-  if (!s.ok()) return Errno{s.ToErrno()};
+  if (!s.ok()) return Errno{ToErrno(s)};
   if (value.size() > block_size_) return Errno{EIO};
   *exists = true;
   return value;
@@ -112,13 +112,13 @@ Result<size_t> Filesystem::ReadLocked(const Inode& inode, uint64_t offset, std::
   lsm::ReadOptions ro;
   ro.lower_bound = BlockKey(inode.ino, first);
   ro.upper_bound = BlockKey(inode.ino, last + 1);
-  auto it = db_->NewIterator(ro);
+  auto it = store_->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key = it->key();
     if (it->value().size() > block_size_) return Errno{EIO};
     copy_block(DecodeBigEndian64(key.data() + 9), it->value());
   }
-  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  if (!it->status().ok()) return Errno{ToErrno(it->status())};
   return n;
 }
 
@@ -198,10 +198,10 @@ Result<uint64_t> Filesystem::CountBlocks(uint64_t ino, uint64_t first, uint64_t 
   lsm::ReadOptions ro;
   ro.lower_bound = BlockKey(ino, first);
   ro.upper_bound = BlockKey(ino, end);
-  auto it = db_->NewIterator(ro);
+  auto it = store_->NewIterator(ro);
   uint64_t count = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
-  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  if (!it->status().ok()) return Errno{ToErrno(it->status())};
   return count;
 }
 
@@ -331,7 +331,7 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
     lsm::ReadOptions ro;
     ro.lower_bound = BlockKey(t.ino, first);
     ro.upper_bound = BlockKey(t.ino, last);
-    auto it = db_->NewIterator(ro);
+    auto it = store_->NewIterator(ro);
     it->SeekToFirst();
     for (uint64_t b = first; b < last; ++b) {
       if (it->Valid() && DecodeBigEndian64(it->key().data() + 9) == b) {
@@ -345,7 +345,7 @@ Result<void> Filesystem::Fallocate(const Caller& c, const OpenFile& file, int mo
         batch.Clear();
       }
     }
-    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+    if (!it->status().ok()) return Errno{ToErrno(it->status())};
   }
   IRON_FS_TRY(Commit(&batch));
   n = std::move(t);
@@ -364,14 +364,14 @@ Result<uint64_t> Filesystem::SeekData(const OpenFile& file, uint64_t offset, int
   lsm::ReadOptions ro;
   ro.lower_bound = BlockKey(n.ino, expect);
   ro.upper_bound = ObjectEnd(KeyKind::kBlock, n.ino);
-  auto it = db_->NewIterator(ro);
+  auto it = store_->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     uint64_t block = DecodeBigEndian64(it->key().data() + 9);
     if (whence == SEEK_DATA) return std::max(offset, block * block_size_);
     if (block != expect) break;  // a missing block: the hole starts there
     ++expect;
   }
-  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  if (!it->status().ok()) return Errno{ToErrno(it->status())};
   if (whence == SEEK_DATA) return Errno{ENXIO};
   return std::max(offset, std::min<uint64_t>(expect * block_size_, n.size));
 }

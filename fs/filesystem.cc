@@ -15,18 +15,15 @@ namespace {
 // Inode numbers are reserved this many at a time (one superblock write).
 constexpr uint64_t kInoReservation = 4096;
 
-// Success, or the errno a filesystem answers for the engine's failure.
-Result<void> ResultOf(const lsm::Status& s) { return ResultOfErrno(s.ToErrno()); }
-
-Result<void> FormatEmpty(lsm::DB* db, const FormatOptions& format) {
+Result<void> FormatEmpty(Store* store, const FormatOptions& format) {
   uint32_t bs = format.block_size;
   if (bs < 512 || bs > (1u << 20) || (bs & (bs - 1)) != 0) return Errno{EINVAL};
   // Nothing else may be in a DB we format: keys without a superblock are a
   // damaged filesystem, not an empty one.
-  auto it = db->NewIterator({});
+  auto it = store->NewIterator({});
   it->SeekToFirst();
   if (it->Valid()) return Errno{EUCLEAN};
-  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  if (!it->status().ok()) return Errno{ToErrno(it->status())};
 
   Timestamp now = Now();
   Superblock sb;
@@ -50,7 +47,7 @@ Result<void> FormatEmpty(lsm::DB* db, const FormatOptions& format) {
   batch.Put(InodeKey(kRootIno), EncodeInode(root));
   lsm::WriteOptions wo;
   wo.sync = true;
-  return ResultOf(db->Write(wo, &batch));
+  return ResultOf(store->Write(wo, &batch));
 }
 
 }  // namespace
@@ -58,23 +55,23 @@ Result<void> FormatEmpty(lsm::DB* db, const FormatOptions& format) {
 bool OpenFile::readable() const { return (flags & O_ACCMODE) != O_WRONLY; }
 bool OpenFile::writable() const { return (flags & O_ACCMODE) != O_RDONLY; }
 
-Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOptions& options,
+Result<std::unique_ptr<Filesystem>> Filesystem::Mount(Store* store, const MountOptions& options,
                                                       const FormatOptions& format) {
   std::string value;
-  lsm::Status s = db->Get({}, SuperblockKey(), &value);
+  lsm::Status s = store->Get({}, SuperblockKey(), &value);
   if (s.IsNotFound()) {
     if (options.read_only) return Errno{EROFS};
-    IRON_FS_TRY(FormatEmpty(db, format));
-    s = db->Get({}, SuperblockKey(), &value);
+    IRON_FS_TRY(FormatEmpty(store, format));
+    s = store->Get({}, SuperblockKey(), &value);
   }
   // Damage (a value that does not decode, a block that fails its checksum)
   // is EUCLEAN: the caller points to fsck.
-  if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : s.ToErrno()};
+  if (!s.ok()) return Errno{s.IsCorruption() ? EUCLEAN : ToErrno(s)};
   Superblock sb;
   if (!DecodeSuperblock(value, &sb)) {
     return Errno{FormatOf(value) > kFormatVersion ? EPROTO : EUCLEAN};
   }
-  std::unique_ptr<Filesystem> fs(new Filesystem(db, options, sb));
+  std::unique_ptr<Filesystem> fs(new Filesystem(store, options, sb));
 
   {
     auto root = fs->table_.Get(kRootIno);
@@ -94,13 +91,13 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
     lsm::ReadOptions ro;
     ro.lower_bound = KindBegin(KeyKind::kInode);
     ro.upper_bound = KindEnd(KeyKind::kInode);
-    auto it = db->NewIterator(ro);
+    auto it = store->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ParsedKey key;
       if (ParseKey(it->key(), &key)) highest = std::max(highest, key.ino);
       ++count;
     }
-    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+    if (!it->status().ok()) return Errno{ToErrno(it->status())};
   }
   fs->live_inodes_ = count;
   {
@@ -112,8 +109,8 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Mount(lsm::DB* db, const MountOp
   return fs;
 }
 
-Filesystem::Filesystem(lsm::DB* db, const MountOptions& options, const Superblock& sb)
-    : db_(db),
+Filesystem::Filesystem(Store* store, const MountOptions& options, const Superblock& sb)
+    : store_(store),
       options_(options),
       space_(options.data_dir, options.reserve_bytes),
       block_size_(sb.block_size),
@@ -132,7 +129,7 @@ int Filesystem::AdmitBytes(uint64_t bytes) {
   if (reclaimer_.joinable()) reclaimer_.join();  // the last one has finished
   deleted_bytes_ = 0;
   reclaimer_ = std::thread([this] {
-    lsm::Status s = db_->CompactRange(nullptr, nullptr);
+    lsm::Status s = store_->Compact();
     (void)s;  // a failure is in the engine's log; the next refusal tries again
     reclaiming_ = false;
   });
@@ -143,12 +140,12 @@ Result<Inode*> Filesystem::Load(Node& node) {
   if (node.state == Node::State::kLive) return &node.inode;
   if (node.state == Node::State::kGone) return Errno{ENOENT};
   std::string value;
-  lsm::Status s = db_->Get({}, InodeKey(node.ino), &value);
+  lsm::Status s = store_->Get({}, InodeKey(node.ino), &value);
   if (s.IsNotFound()) {
     node.state = Node::State::kGone;
     return Errno{ENOENT};
   }
-  if (!s.ok()) return Errno{s.ToErrno()};
+  if (!s.ok()) return Errno{ToErrno(s)};
   if (!DecodeInode(node.ino, value, &node.inode)) return Errno{EIO};
   node.state = Node::State::kLive;
   return &node.inode;
@@ -164,8 +161,10 @@ Result<uint64_t> Filesystem::AllocateIno() {
     raised.inode_limit = next_ino_ + kInoReservation;
     lsm::WriteOptions wo;
     wo.sync = options_.sync;
-    lsm::Status s = db_->Put(wo, SuperblockKey(), EncodeSuperblock(raised));
-    if (!s.ok()) return Errno{s.ToErrno()};
+    lsm::WriteBatch batch;
+    batch.Put(SuperblockKey(), EncodeSuperblock(raised));
+    lsm::Status s = store_->Write(wo, &batch);
+    if (!s.ok()) return Errno{ToErrno(s)};
     superblock_ = raised;
   }
   return next_ino_++;
@@ -203,7 +202,7 @@ Result<void> Filesystem::Commit(lsm::WriteBatch* batch, bool frees_space) {
   lsm::WriteOptions wo;
   wo.sync = options_.sync;
   wo.may_use_reserve = frees_space;
-  return ResultOf(db_->Write(wo, batch));
+  return ResultOf(store_->Write(wo, batch));
 }
 
 struct stat Filesystem::ToStat(const Inode& n) const {
@@ -269,12 +268,12 @@ Result<void> Filesystem::ReclaimOrphans() {
     lsm::ReadOptions ro;
     ro.lower_bound = KindBegin(KeyKind::kOrphan);
     ro.upper_bound = KindEnd(KeyKind::kOrphan);
-    auto it = db_->NewIterator(ro);
+    auto it = store_->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ParsedKey key;
       if (ParseKey(it->key(), &key)) orphans.push_back(key.ino);
     }
-    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+    if (!it->status().ok()) return Errno{ToErrno(it->status())};
   }
   for (uint64_t ino : orphans) {
     auto node = table_.Get(ino);
@@ -443,15 +442,9 @@ Result<struct statvfs> Filesystem::StatFs() {
   return out;
 }
 
-Result<void> Filesystem::Fsync() { return ResultOf(db_->Sync()); }
+Result<void> Filesystem::Fsync() { return ResultOf(store_->Sync()); }
 
-lsm::Options EngineOptions() {
-  lsm::Options o;
-  o.table_partition_prefix = kKeyKindBytes;
-  return o;
-}
-
-Result<void> Filesystem::Compact() { return ResultOf(db_->CompactRange(nullptr, nullptr)); }
+Result<void> Filesystem::Compact() { return ResultOf(store_->Compact()); }
 
 FsStats Filesystem::GetStats() {
   FsStats s;

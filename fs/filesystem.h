@@ -1,4 +1,4 @@
-// Filesystem: POSIX filesystem semantics over an lsm::DB.
+// Filesystem: POSIX filesystem semantics over a key-value Store (store.h).
 //
 // This is iron::fs's public face. Operations are addressed by inode number
 // the way the kernel's VFS (and FUSE's low-level API) addresses them, take
@@ -44,7 +44,7 @@
 #include "fs/permission.h"
 #include "fs/result.h"
 #include "fs/space_guard.h"
-#include "lsm/db.h"
+#include "fs/store.h"
 #include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 
@@ -68,10 +68,6 @@ inline constexpr size_t kMaxSymlinkLength = 4095;
 inline constexpr int kOpenForExec = 040;
 // What a new inode and its directory entry take, for SpaceGuard.
 inline constexpr uint64_t kMetadataBytes = 512;
-
-// The engine options a filesystem's keys want (tables cut between key
-// kinds, see key_schema.h); a caller adds its own sizes and Env.
-lsm::Options EngineOptions();
 
 struct FormatOptions {
   uint32_t block_size = 4096;  // a power of two, 512 B .. 1 MiB
@@ -169,11 +165,11 @@ struct FsStats {
 
 class Filesystem {
  public:
-  // Mounts the filesystem held by `db`, formatting it with `format` if the
-  // DB is empty. Reclaims orphans left by a crash. `db` must outlive the
+  // Mounts the filesystem held by `store`, formatting it with `format` if the
+  // store is empty. Reclaims orphans left by a crash. `store` must outlive the
   // Filesystem. Fails with EUCLEAN if the superblock or root is damaged,
   // EPROTO if the format is newer than this program.
-  static Result<std::unique_ptr<Filesystem>> Mount(lsm::DB* db, const MountOptions& options,
+  static Result<std::unique_ptr<Filesystem>> Mount(Store* store, const MountOptions& options,
                                                    const FormatOptions& format = {});
   ~Filesystem();
   Filesystem(const Filesystem&) = delete;
@@ -268,7 +264,7 @@ class Filesystem {
   using Node = InodeTable::Node;
   using NodeRef = InodeTable::NodeRef;
 
-  Filesystem(lsm::DB* db, const MountOptions& options, const Superblock& sb);
+  Filesystem(Store* store, const MountOptions& options, const Superblock& sb);
 
   // -- inodes (filesystem.cc)
   // Loads node's inode if needed; ENOENT if it no longer exists.
@@ -333,7 +329,7 @@ class Filesystem {
   // Deletes the file capabilities of `inode` in `batch`, if it may have any.
   void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch);
 
-  lsm::DB* const db_;
+  Store* const store_;
   const MountOptions options_;
   SpaceGuard space_;
   // 0 if `bytes` more may be written (SpaceGuard), else ENOSPC; a refusal

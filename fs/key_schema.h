@@ -1,6 +1,6 @@
 // The key schema: how a filesystem is laid out in the engine's keyspace.
 //
-// A filesystem is a set of keys in one lsm::DB. Integers in keys are
+// A filesystem is a set of keys in one Store (store.h). Integers in keys are
 // fixed-width big-endian, so byte order is numeric order and every object's
 // keys are contiguous. Each key begins with a one-byte kind:
 //

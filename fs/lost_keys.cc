@@ -13,13 +13,13 @@ namespace {
 // A damaged WAL record's keys are listed up to this many per inode.
 constexpr size_t kMaxKeysPerInode = 8;
 
-PathNames LoadNames(lsm::DB* db) {
+PathNames LoadNames(Store* store) {
   PathNames names;
-  if (db == nullptr) return names;
+  if (store == nullptr) return names;
   lsm::ReadOptions ro;
   ro.lower_bound = KindBegin(KeyKind::kDirEntry);
   ro.upper_bound = KindEnd(KeyKind::kDirEntry);
-  auto it = db->NewIterator(ro);
+  auto it = store->NewIterator(ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ParsedKey key;
     DirEntry entry;
@@ -71,8 +71,8 @@ std::string DescribeRange(const PathNames& names, const lsm::LostRange& r) {
 
 }  // namespace
 
-std::vector<std::string> DescribeLostKeys(lsm::DB* db, const std::vector<lsm::LostRange>& lost) {
-  PathNames names = LoadNames(db);
+std::vector<std::string> DescribeLostKeys(Store* store, const std::vector<lsm::LostRange>& lost) {
+  PathNames names = LoadNames(store);
   std::vector<std::string> lines;
   // Single keys (a damaged WAL record's) gathered per file, cause and inode.
   std::map<std::pair<std::string, std::string>, std::map<uint64_t, std::vector<std::string>>>

@@ -69,9 +69,9 @@ bool MayHardlink(const Caller& c, const Inode& n) {
 
 Result<DirEntry> Filesystem::ReadEntry(uint64_t dir, std::string_view name) {
   std::string value;
-  lsm::Status s = db_->Get({}, DirEntryKey(dir, name), &value);
+  lsm::Status s = store_->Get({}, DirEntryKey(dir, name), &value);
   if (s.IsNotFound()) return Errno{ENOENT};
-  if (!s.ok()) return Errno{s.ToErrno()};
+  if (!s.ok()) return Errno{ToErrno(s)};
   DirEntry e;
   if (!DecodeDirEntry(value, &e)) return Errno{EIO};
   return e;
@@ -81,9 +81,9 @@ Result<bool> Filesystem::DirIsEmpty(uint64_t dir) {
   lsm::ReadOptions ro;
   ro.lower_bound = ObjectBegin(KeyKind::kDirEntry, dir);
   ro.upper_bound = ObjectEnd(KeyKind::kDirEntry, dir);
-  auto it = db_->NewIterator(ro);
+  auto it = store_->NewIterator(ro);
   it->SeekToFirst();
-  if (!it->status().ok()) return Errno{it->status().ToErrno()};
+  if (!it->status().ok()) return Errno{ToErrno(it->status())};
   return !it->Valid();
 }
 

@@ -30,10 +30,10 @@ struct EntryRecord {
 
 class Repair {
  public:
-  explicit Repair(lsm::DB* db) : db_(db) {}
+  explicit Repair(Store* store) : store_(store) {}
 
   RepairReport Run() {
-    snapshot_ = db_->GetSnapshot();
+    snapshot_ = store_->GetSnapshot();
     LoadSuperblock();
     LoadInodes();
     LoadEntries();
@@ -80,7 +80,7 @@ class Repair {
 
   template <typename Fn>
   void Scan(KeyKind kind, Fn fn) {
-    auto it = db_->NewIterator(Kind(kind));
+    auto it = store_->NewIterator(Kind(kind));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ParsedKey key;
       if (!ParseKey(it->key(), &key)) {
@@ -96,7 +96,7 @@ class Repair {
     if (batch_.Count() == 0 || !report_.status.ok()) return;
     lsm::WriteOptions wo;
     wo.sync = true;
-    report_.status = db_->Write(wo, &batch_);
+    report_.status = store_->Write(wo, &batch_);
     batch_.Clear();
   }
 
@@ -106,7 +106,7 @@ class Repair {
     lsm::ReadOptions ro;
     ro.snapshot = snapshot_.get();
     std::string value;
-    lsm::Status s = db_->Get(ro, SuperblockKey(), &value);
+    lsm::Status s = store_->Get(ro, SuperblockKey(), &value);
     have_superblock_ = s.ok() && DecodeSuperblock(value, &superblock_);
     if (!have_superblock_) {
       superblock_problem_ = s.ok() ? "does not decode" : s.IsNotFound() ? "missing" : "unreadable";
@@ -171,7 +171,7 @@ class Repair {
     std::vector<lsm::DamagedBlock> ignored;  // met again by the later scans
     lsm::ReadOptions ro = Kind(KeyKind::kBlock);
     ro.skip_damaged_blocks = &ignored;
-    auto it = db_->NewIterator(ro);
+    auto it = store_->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ParsedKey key;
       if (!ParseKey(it->key(), &key)) continue;
@@ -481,7 +481,7 @@ class Repair {
                              KeyKind::kOrphan, KeyKind::kXattr};
     std::string lower;
     auto scan = [&](lsm::ReadOptions ro) {
-      auto it = db_->NewIterator(ro);
+      auto it = store_->NewIterator(ro);
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         if (it->key() != SuperblockKey()) stray_.emplace_back(it->key());
       }
@@ -507,7 +507,7 @@ class Repair {
     }
   }
 
-  lsm::DB* const db_;
+  Store* const store_;
   std::shared_ptr<const lsm::Snapshot> snapshot_;
   std::vector<lsm::DamagedBlock> damaged_;
   lsm::WriteBatch batch_;
@@ -544,6 +544,6 @@ std::string RepairReport::ToString() const {
   return out;
 }
 
-RepairReport RepairFilesystem(lsm::DB* db) { return Repair(db).Run(); }
+RepairReport RepairFilesystem(Store* store) { return Repair(store).Run(); }
 
 }  // namespace iron::fs

@@ -40,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "lsm/db.h"
+#include "fs/store.h"
 #include "lsm/status.h"
 
 namespace iron::fs {
@@ -53,6 +53,6 @@ struct RepairReport {
   std::string ToString() const;
 };
 
-RepairReport RepairFilesystem(lsm::DB* db);
+RepairReport RepairFilesystem(Store* store);
 
 }  // namespace iron::fs

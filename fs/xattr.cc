@@ -75,8 +75,8 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   bool exists = false;
   if (n.flags & kInodeHasXattrs) {
     std::string old;
-    lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
-    if (!s.ok() && !s.IsNotFound()) return Errno{s.ToErrno()};
+    lsm::Status s = store_->Get({}, XattrKey(ino, name), &old);
+    if (!s.ok() && !s.IsNotFound()) return Errno{ToErrno(s)};
     exists = s.ok();
   }
   if ((flags & XATTR_CREATE) && exists) return Errno{EEXIST};
@@ -106,13 +106,13 @@ Result<uint64_t> Filesystem::XattrListBytes(Node& node) {
     lsm::ReadOptions ro;
     ro.lower_bound = ObjectBegin(KeyKind::kXattr, node.ino);
     ro.upper_bound = ObjectEnd(KeyKind::kXattr, node.ino);
-    auto it = db_->NewIterator(ro);
+    auto it = store_->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ParsedKey key;
       if (!ParseKey(it->key(), &key)) return Errno{EIO};
       if (key.name != kCapabilityName) bytes += key.name.size() + 1;
     }
-    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+    if (!it->status().ok()) return Errno{ToErrno(it->status())};
   }
   node.xattr_list_bytes = bytes;
   return bytes;
@@ -128,9 +128,9 @@ Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::str
   if (int err = XattrPermission(c, **loaded, name, kMayRead)) return Errno{err};
   if (!((*loaded)->flags & kInodeHasXattrs)) return Errno{ENODATA};
   std::string value;
-  lsm::Status s = db_->Get({}, XattrKey(ino, name), &value);
+  lsm::Status s = store_->Get({}, XattrKey(ino, name), &value);
   if (s.IsNotFound()) return Errno{ENODATA};
-  if (!s.ok()) return Errno{s.ToErrno()};
+  if (!s.ok()) return Errno{ToErrno(s)};
   if (size != 0 && value.size() > size) return Errno{ERANGE};
   return value;
 }
@@ -145,7 +145,7 @@ Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t 
     lsm::ReadOptions ro;
     ro.lower_bound = ObjectBegin(KeyKind::kXattr, ino);
     ro.upper_bound = ObjectEnd(KeyKind::kXattr, ino);
-    auto it = db_->NewIterator(ro);
+    auto it = store_->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ParsedKey key;
       if (!ParseKey(it->key(), &key)) return Errno{EIO};
@@ -154,7 +154,7 @@ Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t 
       names.append(key.name);
       names.push_back('\0');
     }
-    if (!it->status().ok()) return Errno{it->status().ToErrno()};
+    if (!it->status().ok()) return Errno{ToErrno(it->status())};
   }
   if (size != 0 && names.size() > size) return Errno{ERANGE};
   return names;
@@ -176,9 +176,9 @@ Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_
     if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
   }
   std::string old;
-  lsm::Status s = db_->Get({}, XattrKey(ino, name), &old);
+  lsm::Status s = store_->Get({}, XattrKey(ino, name), &old);
   if (s.IsNotFound()) return Errno{ENODATA};
-  if (!s.ok()) return Errno{s.ToErrno()};
+  if (!s.ok()) return Errno{ToErrno(s)};
   Inode t = n;
   t.Touch(Now(), false);
   lsm::WriteBatch batch;

@@ -29,21 +29,6 @@ std::string Status::ToString() const {
   return std::string(name) + ": " + message_;
 }
 
-int Status::ToErrno() const {
-  switch (code_) {
-    case Code::kOk: return 0;
-    case Code::kNotFound: return ENOENT;
-    case Code::kNoSpace: return ENOSPC;
-    case Code::kBusy: return EBUSY;
-    case Code::kReadOnly: return EROFS;
-    case Code::kInvalidArgument: return EINVAL;
-    case Code::kNotSupported: return EOPNOTSUPP;
-    case Code::kCorruption:
-    case Code::kIOError: return EIO;
-  }
-  return EIO;
-}
-
 std::string EscapeBytes(std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;

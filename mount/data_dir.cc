@@ -134,7 +134,7 @@ lsm::Status OpenEngine(const std::string& data_dir, const EngineAccess& access,
   if (!std::filesystem::exists(data_dir + "/CURRENT")) {
     return lsm::Status::NotFound(data_dir + " holds no IronFS filesystem (no CURRENT file)");
   }
-  lsm::Options options = fs::EngineOptions();
+  lsm::Options options = fs::LsmStore::EngineOptions();
   options.create_if_missing = false;
   options.read_only = access.read_only;
   options.wal_recovery = access.wal_recovery;
@@ -179,7 +179,7 @@ lsm::Status OpenDataDir(const MountConfig& config, OpenedFilesystem* out) {
     return Status::InvalidArgument(dir + " is empty, and a read-only mount cannot format it");
   }
 
-  lsm::Options options = fs::EngineOptions();
+  lsm::Options options = fs::LsmStore::EngineOptions();
   options.write_buffer_size = config.memtable_bytes;
   options.read_only = config.read_only;
   options.info_log = NewEngineLog(dir, config.read_only);
@@ -193,8 +193,10 @@ lsm::Status OpenDataDir(const MountConfig& config, OpenedFilesystem* out) {
   mount_options.read_only = config.read_only;
   fs::FormatOptions format;
   format.block_size = config.block_size;
-  auto mounted = fs::Filesystem::Mount(out->db.get(), mount_options, format);
+  out->store = std::make_unique<fs::LsmStore>(out->db.get());
+  auto mounted = fs::Filesystem::Mount(out->store.get(), mount_options, format);
   if (!mounted.ok()) {
+    out->store.reset();
     out->db.reset();
     switch (mounted.error()) {
       case EUCLEAN:

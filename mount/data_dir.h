@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fs/filesystem.h"
+#include "fs/lsm_store.h"
 #include "lsm/db.h"
 #include "lsm/status.h"
 #include "mount/options.h"
@@ -16,6 +17,7 @@ namespace iron::mount {
 
 struct OpenedFilesystem {
   std::unique_ptr<lsm::DB> db;
+  std::unique_ptr<fs::LsmStore> store;  // db, as fs sees it
   std::unique_ptr<fs::Filesystem> fs;
 };
 

@@ -12,6 +12,7 @@
 #include "fs/checker.h"
 #include "fs/filesystem.h"
 #include "fs/lost_keys.h"
+#include "fs/lsm_store.h"
 #include "fs/repair.h"
 #include "lsm/db.h"
 #include "lsm/db_files.h"
@@ -30,7 +31,7 @@ constexpr int kLeftUnrepaired = 4;
 void Say(const char* fmt, const std::string& a) { std::printf(fmt, a.c_str()); }
 
 lsm::Options CheckOptions(const std::string& dir, bool read_only) {
-  lsm::Options o = fs::EngineOptions();
+  lsm::Options o = fs::LsmStore::EngineOptions();
   // The engine's warnings go to stderr; a check writes no LOG.
   o.info_log = NewEngineLog(dir, /*read_only=*/true);
   o.create_if_missing = false;
@@ -99,7 +100,8 @@ int Check(const std::string& dir, bool quiet_progress) {
     return kCannotCheck;
   }
   std::vector<std::string> wal_damage = db->RecoveryDamage();
-  fs::CheckReport report = fs::CheckFilesystem(db.get(), [&](uint64_t keys) {
+  fs::LsmStore store(db.get());
+  fs::CheckReport report = fs::CheckFilesystem(&store, [&](uint64_t keys) {
     if (!quiet_progress) {
       std::fprintf(stderr, "ironfs fsck: %llu keys checked\r", static_cast<unsigned long long>(keys));
     }
@@ -114,7 +116,7 @@ int Check(const std::string& dir, bool quiet_progress) {
     // What the damaged records held, where their bytes still say.
     lsm::RepairReport dry;
     if (lsm::FindWalDamage(CheckOptions(dir, true), dir, &dry).ok()) {
-      for (const auto& lost : fs::DescribeLostKeys(db.get(), dry.lost)) Say("damage: %s\n", lost);
+      for (const auto& lost : fs::DescribeLostKeys(&store, dry.lost)) Say("damage: %s\n", lost);
     }
   }
   // Opened read-only: closing writes nothing, so a failure changes no
@@ -207,8 +209,9 @@ int Repair(const std::string& dir) {
     Say("repaired: skipped %s; every readable record before and after it was kept\n", d);
     changed = true;
   }
-  fs::RepairReport tree = fs::RepairFilesystem(db.get());
-  for (const auto& lost : fs::DescribeLostKeys(db.get(), done.lost)) Say("lost: %s\n", lost);
+  fs::LsmStore store(db.get());
+  fs::RepairReport tree = fs::RepairFilesystem(&store);
+  for (const auto& lost : fs::DescribeLostKeys(&store, done.lost)) Say("lost: %s\n", lost);
   for (const auto& line : tree.changes) Say("repaired: %s\n", line);
   changed |= !tree.changes.empty();
   if (!tree.status.ok()) {

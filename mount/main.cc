@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "fs/checker.h"
+#include "fs/lsm_store.h"
 #include "mount/control.h"
 #include "mount/daemon.h"
 #include "mount/data_dir.h"
@@ -34,7 +35,8 @@ int RunStats(const MountConfig& config) {
   lsm::Status opened = OpenEngine(config.data_dir, EngineAccess{.read_only = true}, &db);
   if (opened.ok()) {
     std::printf("%s (not mounted)\n%s", config.data_dir.c_str(), StatsReport(db.get(), nullptr).c_str());
-    fs::CheckReport r = fs::CheckFilesystem(db.get(), [](uint64_t keys) {
+    fs::LsmStore store(db.get());
+    fs::CheckReport r = fs::CheckFilesystem(&store, [](uint64_t keys) {
       std::fprintf(stderr, "ironfs stats: %llu keys read\r", static_cast<unsigned long long>(keys));
     });
     std::printf("filesystem: %llu inodes (%llu directories), %llu entries, %llu blocks holding %llu bytes, %llu xattrs\n",

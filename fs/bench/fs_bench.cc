@@ -25,6 +25,7 @@
 
 #include "fs/filesystem.h"
 #include "fs/key_schema.h"
+#include "fs/lsm_store.h"
 #include "lsm/db.h"
 
 namespace po = boost::program_options;
@@ -52,10 +53,11 @@ struct Figures {
 Figures Run(const std::string& dir, uint32_t block_size, int files, uint64_t big_mb, int rand_ops) {
   std::filesystem::remove_all(dir);
   std::unique_ptr<iron::lsm::DB> db;
-  Check(iron::lsm::DB::Open(iron::fs::EngineOptions(), dir, &db).ok(), "open");
+  Check(iron::lsm::DB::Open(iron::fs::LsmStore::EngineOptions(), dir, &db).ok(), "open");
   iron::fs::FormatOptions format;
   format.block_size = block_size;
-  auto mounted = Filesystem::Mount(db.get(), {}, format);
+  iron::fs::LsmStore store(db.get());
+  auto mounted = Filesystem::Mount(&store, {}, format);
   Check(mounted.ok(), "mount");
   std::unique_ptr<Filesystem> fs = std::move(*mounted);
   Caller root;

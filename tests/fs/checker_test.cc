@@ -17,13 +17,13 @@ class CheckerTest : public FsFixture {
     dir_ino_ = Mkdir(kRootIno, "dir");
     file_ino_ = WriteFile(dir_ino_, "file", "hello");
     Mkdir(dir_ino_, "sub");
-    ASSERT_TRUE(CheckFilesystem(db_.get()).clean());
+    ASSERT_TRUE(CheckFilesystem(store()).clean());
   }
   void TearDown() override { Unmount(); }  // the damage stays
 
   // Runs the checker and expects one problem mentioning `text`.
   void ExpectProblem(const std::string& text) {
-    CheckReport report = CheckFilesystem(db_.get());
+    CheckReport report = CheckFilesystem(store());
     ASSERT_FALSE(report.clean());
     bool found = false;
     for (const std::string& p : report.problems) found |= p.find(text) != std::string::npos;
@@ -79,7 +79,7 @@ TEST_F(CheckerTest, LeakedInodeAndStrayOrphan) {
   Put(InodeKey(file_ino_), EncodeInode(n));
   ExpectProblem("leaked");
   Put(OrphanKey(file_ino_), "");
-  EXPECT_TRUE(CheckFilesystem(db_.get()).clean());  // an orphan is fine
+  EXPECT_TRUE(CheckFilesystem(store()).clean());  // an orphan is fine
   Put(OrphanKey(dir_ino_), "");
   ExpectProblem("orphan key but nlink");
 }
@@ -119,12 +119,12 @@ TEST_F(CheckerTest, UnreadableSuperblockOrRootRefusesTheMount) {
     ASSERT_TRUE(db_->Get({}, key, &saved).ok());
     Put(key, value);
     fs_.reset();
-    auto refused = Filesystem::Mount(db_.get(), MountOptions{});
+    auto refused = Filesystem::Mount(store(), MountOptions{});
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error(), EUCLEAN);
-    EXPECT_FALSE(CheckFilesystem(db_.get()).clean());
+    EXPECT_FALSE(CheckFilesystem(store()).clean());
     Put(key, saved);
-    auto mounted = Filesystem::Mount(db_.get(), MountOptions{});
+    auto mounted = Filesystem::Mount(store(), MountOptions{});
     ASSERT_TRUE(mounted.ok()) << "errno " << mounted.error();
     fs_ = std::move(*mounted);
   }
@@ -160,7 +160,7 @@ TEST_F(CheckerTest, DamagedBlockIsSteppedOverAndNamedByInodeAndPath) {
   uint64_t big_ino = WriteFile(dir_ino_, "big", big);
   for (int i = 0; i < 20; ++i) WriteFile(dir_ino_, "small" + std::to_string(i), "data");
   ASSERT_TRUE(db_->Flush().ok());
-  uint64_t keys_before = CheckFilesystem(db_.get()).keys;
+  uint64_t keys_before = CheckFilesystem(store()).keys;
   Unmount();
 
   std::string table = LargestTable(dir_.path());
@@ -170,7 +170,7 @@ TEST_F(CheckerTest, DamagedBlockIsSteppedOverAndNamedByInodeAndPath) {
   lsm::test::WriteFileOrDie(table, data);
 
   ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
-  CheckReport report = CheckFilesystem(db_.get());
+  CheckReport report = CheckFilesystem(store());
   ASSERT_FALSE(report.clean());
   // One table block holds one or two file blocks; every other key is read.
   EXPECT_LT(report.keys, keys_before);
@@ -198,7 +198,7 @@ TEST_F(CheckerTest, DamagedInodeBlockNamesThePathsOfTheLostInodes) {
   lsm::test::WriteFileOrDie(table, data);
 
   ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
-  CheckReport report = CheckFilesystem(db_.get());
+  CheckReport report = CheckFilesystem(store());
   EXPECT_GT(report.inodes, 300u) << report.ToString();  // went on past the block
   size_t lost = 0;
   for (const std::string& p : report.problems) {

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "lsm/fault_injection_env.h"
+#include "tests/fs/db_store.h"
 #include "tests/fs/fs_fixture.h"
 
 namespace iron::fs::test {
@@ -69,7 +70,7 @@ constexpr int kNamesPerDir = 8;
 class CrashTest : public ::testing::TestWithParam<int> {
  protected:
   lsm::Options EngineOptions() {
-    lsm::Options o = fs::EngineOptions();
+    lsm::Options o = fs::LsmStore::EngineOptions();
     o.env = &env_;
     o.write_buffer_size = 128 << 10;  // flushes and compactions happen mid-run
     o.target_file_size = 128 << 10;
@@ -82,14 +83,14 @@ class CrashTest : public ::testing::TestWithParam<int> {
     lsm::Status s = lsm::DB::Open(EngineOptions(), dir_.path(), &db_);
     ASSERT_TRUE(s.ok()) << s.ToString();
     if (formatted_) {
-      CheckReport before = CheckFilesystem(db_.get());
+      CheckReport before = CheckFilesystem(store());
       ASSERT_TRUE(before.clean()) << "after the cut, before mount:\n" << before.ToString();
     }
     formatted_ = true;
-    auto fs = Filesystem::Mount(db_.get(), MountOptions{});
+    auto fs = Filesystem::Mount(store(), MountOptions{});
     ASSERT_TRUE(fs.ok()) << "mount: errno " << fs.error();
     fs_ = std::move(*fs);
-    CheckReport after = CheckFilesystem(db_.get());
+    CheckReport after = CheckFilesystem(store());
     ASSERT_TRUE(after.clean()) << after.ToString();
     ASSERT_EQ(after.orphans, 0u) << "orphans survived the mount";
   }
@@ -236,6 +237,8 @@ class CrashTest : public ::testing::TestWithParam<int> {
   lsm::FaultInjectionEnv env_;
   lsm::test::ScratchDir dir_;
   std::unique_ptr<lsm::DB> db_;
+  DbStore db_store_{&db_};
+  Store* store() { return db_store_.get(); }
   std::unique_ptr<Filesystem> fs_;
   std::vector<std::unique_ptr<OpenFile>> open_;
   Tree model_;                 // the tree the filesystem acknowledged

@@ -699,7 +699,7 @@ class DifferentialTest : public FsFixture, public ::testing::WithParamInterface<
       (want.err == 0 ? counts.first : counts.second)++;
       if ((i + 1) % 10000 == 0) {
         Remount();
-        CheckReport report = CheckFilesystem(db_.get());
+        CheckReport report = CheckFilesystem(store());
         ASSERT_TRUE(report.clean()) << "after op " << i << ":\n" << report.ToString();
       }
     }

@@ -213,7 +213,7 @@ TEST_P(FileDataTest, DeletingALargeFileIsOneRangeTombstone) {
   // inode + orphan + dentry + parent + one range: a handful of updates.
   EXPECT_LE(after.user_bytes_written - before.user_bytes_written, 400u);
   ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
-  EXPECT_EQ(CheckFilesystem(db_.get()).blocks, 0u);
+  EXPECT_EQ(CheckFilesystem(store()).blocks, 0u);
   EXPECT_LT(db_->GetStats().live_table_bytes, 16 * bs);
   auto again = fs_->Create(Root(), kRootIno, "f", 0644, O_CREAT | O_RDWR);
   ASSERT_TRUE(again.ok());

@@ -14,6 +14,7 @@
 #include "fs/filesystem.h"
 #include "fs/key_schema.h"
 #include "lsm/db.h"
+#include "tests/fs/db_store.h"
 #include "tests/lsm/test_util.h"
 
 namespace iron::fs::test {
@@ -64,7 +65,7 @@ class FsFixture : public ::testing::Test {
   }
 
   virtual lsm::Options EngineOptions() {
-    lsm::Options o = fs::EngineOptions();
+    lsm::Options o = fs::LsmStore::EngineOptions();
     o.write_buffer_size = 1 << 20;
     return o;
   }
@@ -79,7 +80,7 @@ class FsFixture : public ::testing::Test {
     ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
     MountOptions mo = mount_options_;
     mo.data_dir = dir_.path();
-    auto fs = Filesystem::Mount(db_.get(), mo, format);
+    auto fs = Filesystem::Mount(store(), mo, format);
     ASSERT_TRUE(fs.ok()) << "mount: errno " << fs.error();
     fs_ = std::move(*fs);
   }
@@ -95,7 +96,7 @@ class FsFixture : public ::testing::Test {
     Mount();
   }
   void ExpectClean() {
-    CheckReport report = CheckFilesystem(db_.get());
+    CheckReport report = CheckFilesystem(store());
     EXPECT_TRUE(report.clean()) << report.ToString();
   }
 
@@ -154,6 +155,8 @@ class FsFixture : public ::testing::Test {
   MountOptions mount_options_;  // what Mount and Remount use
   lsm::test::ScratchDir dir_;
   std::unique_ptr<lsm::DB> db_;
+  DbStore db_store_{&db_};
+  Store* store() { return db_store_.get(); }
   std::unique_ptr<Filesystem> fs_;
 };
 

@@ -263,7 +263,7 @@ TEST_F(NamespaceTest, UnlinkedOpenFileLivesUntilReleased) {
   ExpectClean();  // an orphan, not a leak
   fs_->Release(std::move(file));
   EXPECT_EQ(fs_->GetAttr(ino).error(), ENOENT);
-  EXPECT_EQ(CheckFilesystem(db_.get()).blocks, 0u);
+  EXPECT_EQ(CheckFilesystem(store()).blocks, 0u);
 }
 
 TEST_F(NamespaceTest, OrphansOfACrashAreReclaimedAtMount) {
@@ -278,14 +278,14 @@ TEST_F(NamespaceTest, OrphansOfACrashAreReclaimedAtMount) {
   ASSERT_TRUE(db_->Close().ok());
   db_.reset();
   ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
-  EXPECT_EQ(CheckFilesystem(db_.get()).orphans, 1u);
+  EXPECT_EQ(CheckFilesystem(store()).orphans, 1u);
   MountOptions mo;
-  auto fs = Filesystem::Mount(db_.get(), mo);
+  auto fs = Filesystem::Mount(store(), mo);
   ASSERT_TRUE(fs.ok());
   fs_ = std::move(*fs);
   EXPECT_EQ(fs_->GetStats().orphans_reclaimed_at_mount, 1u);
   EXPECT_EQ(fs_->GetAttr(ino).error(), ENOENT);
-  CheckReport report = CheckFilesystem(db_.get());
+  CheckReport report = CheckFilesystem(store());
   EXPECT_EQ(report.orphans, 0u);
   EXPECT_EQ(report.blocks, 0u);
 }
@@ -308,7 +308,7 @@ TEST_F(NamespaceTest, ReadOnlyMountReclaimsNothingAndRefusesChanges) {
   ASSERT_TRUE(lsm::DB::Open(ro, dir_.path(), &db_).ok());
   MountOptions mo;
   mo.read_only = true;
-  auto fs = Filesystem::Mount(db_.get(), mo);
+  auto fs = Filesystem::Mount(store(), mo);
   ASSERT_TRUE(fs.ok()) << "errno " << fs.error();
   fs_ = std::move(*fs);
   EXPECT_EQ(fs_->GetStats().orphans_reclaimed_at_mount, 0u);
@@ -319,7 +319,7 @@ TEST_F(NamespaceTest, ReadOnlyMountReclaimsNothingAndRefusesChanges) {
   ASSERT_TRUE(db_->Close().ok());
   db_.reset();
   ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
-  EXPECT_EQ(CheckFilesystem(db_.get()).orphans, 1u);  // still there
+  EXPECT_EQ(CheckFilesystem(store()).orphans, 1u);  // still there
   ASSERT_TRUE(db_->Close().ok());
   db_.reset();
   Mount();

@@ -19,7 +19,7 @@ class RepairTest : public FsFixture {
     dir_ino_ = Mkdir(kRootIno, "dir");
     file_ino_ = WriteFile(dir_ino_, "file", "hello");
     sub_ino_ = Mkdir(dir_ino_, "sub");
-    ASSERT_TRUE(CheckFilesystem(db_.get()).clean());
+    ASSERT_TRUE(CheckFilesystem(store()).clean());
     fs_.reset();  // the repair works on an unmounted filesystem
   }
 
@@ -43,19 +43,19 @@ class RepairTest : public FsFixture {
   // check after, a second repair with nothing to do, and a filesystem
   // that mounts.
   RepairReport RepairExpecting(const std::vector<std::string>& texts) {
-    EXPECT_FALSE(CheckFilesystem(db_.get()).clean());
-    RepairReport report = RepairFilesystem(db_.get());
+    EXPECT_FALSE(CheckFilesystem(store()).clean());
+    RepairReport report = RepairFilesystem(store());
     EXPECT_TRUE(report.status.ok()) << report.ToString();
     for (const std::string& text : texts) {
       bool found = false;
       for (const std::string& c : report.changes) found |= c.find(text) != std::string::npos;
       EXPECT_TRUE(found) << "no change mentions '" << text << "':\n" << report.ToString();
     }
-    CheckReport after = CheckFilesystem(db_.get());
+    CheckReport after = CheckFilesystem(store());
     EXPECT_TRUE(after.clean()) << report.ToString() << after.ToString();
-    RepairReport again = RepairFilesystem(db_.get());
+    RepairReport again = RepairFilesystem(store());
     EXPECT_TRUE(again.changes.empty()) << again.ToString();
-    auto fs = Filesystem::Mount(db_.get(), MountOptions{});
+    auto fs = Filesystem::Mount(store(), MountOptions{});
     EXPECT_TRUE(fs.ok()) << "errno " << fs.error();
     if (fs.ok()) fs_ = std::move(*fs);
     return report;
@@ -145,15 +145,15 @@ TEST_F(RepairTest, SuperblockOfALaterFormatIsNotDamage) {
   std::string later = sb;
   later[0] = static_cast<char>(kFormatVersion + 1);
   Put(SuperblockKey(), later);
-  auto newer = Filesystem::Mount(db_.get(), MountOptions{});
+  auto newer = Filesystem::Mount(store(), MountOptions{});
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.error(), EPROTO);
   Put(SuperblockKey(), sb.substr(0, 10));
-  auto damaged = Filesystem::Mount(db_.get(), MountOptions{});
+  auto damaged = Filesystem::Mount(store(), MountOptions{});
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.error(), EUCLEAN);
   Put(SuperblockKey(), sb);
-  EXPECT_TRUE(Filesystem::Mount(db_.get(), MountOptions{}).ok());
+  EXPECT_TRUE(Filesystem::Mount(store(), MountOptions{}).ok());
 }
 
 TEST_F(RepairTest, MissingRootAndSuperblockAreRecreated) {
@@ -203,7 +203,7 @@ TEST_F(RepairTest, InodeRecordsLostWithADamagedBlock) {
   lsm::test::WriteFileOrDie(table, data);
   ASSERT_TRUE(lsm::DB::Open(EngineOptions(), dir_.path(), &db_).ok());
 
-  RepairReport report = RepairFilesystem(db_.get());
+  RepairReport report = RepairFilesystem(store());
   ASSERT_TRUE(report.status.ok()) << report.ToString();
   EXPECT_EQ(report.damaged_blocks, 1u);
   size_t removed = 0;
@@ -213,12 +213,12 @@ TEST_F(RepairTest, InodeRecordsLostWithADamagedBlock) {
     }
   }
   EXPECT_GT(removed, 0u) << report.ToString();
-  CheckReport after = CheckFilesystem(db_.get());
+  CheckReport after = CheckFilesystem(store());
   EXPECT_EQ(after.damaged_blocks, 1u);
   for (const std::string& p : after.problems) {
     EXPECT_NE(p.find("unreadable (table "), std::string::npos) << p;
   }
-  EXPECT_TRUE(RepairFilesystem(db_.get()).changes.empty());
+  EXPECT_TRUE(RepairFilesystem(store()).changes.empty());
 }
 
 TEST_F(RepairTest, InodeLimitIsRaisedAndStrangeKeysRemoved) {
@@ -235,7 +235,7 @@ TEST_F(RepairTest, InodeLimitIsRaisedAndStrangeKeysRemoved) {
 }
 
 TEST_F(RepairTest, CleanFilesystemIsLeftAlone) {
-  RepairReport report = RepairFilesystem(db_.get());
+  RepairReport report = RepairFilesystem(store());
   EXPECT_TRUE(report.status.ok());
   EXPECT_TRUE(report.changes.empty()) << report.ToString();
 }

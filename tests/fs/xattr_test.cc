@@ -30,7 +30,7 @@ TEST_F(XattrTest, SetGetListRemove) {
   Remount();
   EXPECT_EQ(*fs_->ListXattr(Root(), f, 0), std::string("trusted.t\0user.b\0", 17));
   ASSERT_TRUE(fs_->Unlink(Root(), kRootIno, "f").ok());
-  EXPECT_EQ(CheckFilesystem(db_.get()).xattrs, 0u);
+  EXPECT_EQ(CheckFilesystem(store()).xattrs, 0u);
 }
 
 // The kernel leaves this to the filesystem (FUSE_HANDLE_KILLPRIV_V2), and

@@ -23,19 +23,11 @@
 
 #include "lsm/iterator.h"
 #include "lsm/options.h"
+#include "lsm/snapshot.h"
 #include "lsm/status.h"
 #include "lsm/write_batch.h"
 
 namespace iron::lsm {
-
-// A point in time: reads through it see exactly the writes made before it
-// was taken. Obtained from DB::GetSnapshot; released when the last
-// shared_ptr to it goes away (which must happen before the DB is closed).
-class Snapshot {
- public:
-  virtual ~Snapshot() = default;
-  virtual uint64_t sequence() const = 0;
-};
 
 struct LevelStats {
   int files = 0;

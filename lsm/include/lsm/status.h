@@ -62,9 +62,6 @@ class [[nodiscard]] Status {
   // "OK", or "Corruption: <message>" and so on.
   std::string ToString() const;
 
-  // The errno a filesystem should answer for this status.
-  [[nodiscard]] int ToErrno() const;
-
   // Drops this status on purpose. A Status cannot be discarded silently
   // ([[nodiscard]]); where nothing can be done with a failure (a clean-up
   // on a path that already fails, a destructor), say so with this call and

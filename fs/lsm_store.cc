@@ -1,0 +1,13 @@
+#include "fs/lsm_store.h"
+
+#include "fs/key_schema.h"
+
+namespace iron::fs {
+
+lsm::Options LsmStore::EngineOptions() {
+  lsm::Options o;
+  o.table_partition_prefix = kKeyKindBytes;
+  return o;
+}
+
+}  // namespace iron::fs
