@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "fs/filesystem.h"
 #include "fs/inode_codec.h"
 #include "fs/key_schema.h"
 #include "fs/path_names.h"

@@ -2,15 +2,20 @@
 #include <dirent.h>
 #include <errno.h>
 
+#include "fs/block_map.h"
+#include "fs/dir_cookies.h"
 #include "fs/filesystem.h"
+#include "fs/inode_store.h"
 #include "fs/key_schema.h"
+#include "fs/permission.h"
+#include "fs/space_guard.h"
 
 namespace iron::fs {
 
 Result<std::unique_ptr<DirStream>> Filesystem::OpenDir(const Caller& c, uint64_t ino) {
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> inode = Load(*node);
+  Result<Inode*> inode = inodes_->Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   if (!(*inode)->IsDir()) return Errno{ENOTDIR};
   if (CheckAccess(c, **inode, kMayRead) != 0) return Errno{EACCES};
@@ -21,22 +26,22 @@ Result<std::unique_ptr<DirStream>> Filesystem::OpenDir(const Caller& c, uint64_t
 
 void Filesystem::ReleaseDir(std::unique_ptr<DirStream> dir) {
   if (!dir) return;
-  auto node = table_.Get(dir->ino());
+  auto node = inodes_->Get(dir->ino());
   {
     lsm::MutexLock l(&node->mu);
     if (node->opens > 0) --node->opens;
-    MaybeReclaim(*node);
+    inodes_->MaybeReclaim(*node);
   }
-  table_.Unref(std::move(node));
+  inodes_->Unref(std::move(node));
 }
 
 Result<void> Filesystem::ReadDir(DirStream& dir, uint64_t cookie,
                                  const std::function<bool(const DirEntryView&)>& emit) {
   uint64_t parent;
   {
-    auto node = table_.Get(dir.ino());
+    auto node = inodes_->Get(dir.ino());
     lsm::MutexLock l(&node->mu);
-    Result<Inode*> inode = Load(*node);
+    Result<Inode*> inode = inodes_->Load(*node);
     if (!inode.ok()) return Errno{inode.error()};
     // A removed directory lists as empty, without "." and "..".
     if ((*inode)->nlink == 0) return Ok();
@@ -80,10 +85,10 @@ Result<void> Filesystem::ReadDirPlus(
     if (view.name == "." || view.name == "..") return emit(view, Entry{});
     Entry entry;
     {
-      auto node = table_.Get(view.ino);
+      auto node = inodes_->Get(view.ino);
       lsm::MutexLock l(&node->mu);
       // Removed since the listing read its name: no attributes to give.
-      if (Load(*node).ok()) entry = ToEntry(*node);
+      if (inodes_->Load(*node).ok()) entry = inodes_->ToEntry(*node);
     }
     bool taken = emit(view, entry);
     if (!taken && entry.ino != 0) Forget(entry.ino, 1);

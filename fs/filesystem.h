@@ -4,7 +4,9 @@
 // the way the kernel's VFS (and FUSE's low-level API) addresses them, take
 // the Caller whose permissions apply, and answer with a value or an errno
 // (result.h), exactly as ext4 would answer the same system call on Linux.
-// The key schema is in key_schema.h, the values in inode_codec.h.
+// The data lives in a Store (store.h); the key schema is in key_schema.h,
+// the values in inode_codec.h, the inodes are InodeStore's and the bytes of
+// files BlockMap's (all private to fs).
 //
 // Atomicity and durability: every operation that changes the filesystem
 // does so with one WriteBatch, so a crash leaves either all of it or none.
@@ -36,20 +38,30 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
-#include "fs/inode_codec.h"
-#include "fs/inode_table.h"
-#include "fs/permission.h"
+#include "fs/caller.h"
 #include "fs/result.h"
-#include "fs/space_guard.h"
 #include "fs/store.h"
+#include "fs/timestamp.h"
 #include "lsm/mutex.h"
-#include "lsm/thread_annotations.h"
 
 namespace iron::fs {
 
+// The filesystem's own parts (private headers).
+class BlockMap;
+class DirCookies;
+class InodeStore;
+class SpaceGuard;
+struct DirEntry;
+struct Inode;
+struct Superblock;
+
+// The root directory's inode number (FUSE's FUSE_ROOT_ID).
+inline constexpr uint64_t kRootIno = 1;
+// The on-disk format this program writes and reads (inode_codec.h). A
+// filesystem of a later one refuses the mount (EPROTO).
+inline constexpr uint8_t kFormatVersion = 1;
 // The largest file (as ext4 with 4 KiB blocks allows): 16 TiB.
 inline constexpr uint64_t kMaxFileSize = 1ull << 44;
 // The most names a non-directory may have (ext4's EXT4_LINK_MAX).
@@ -258,33 +270,10 @@ class Filesystem {
   Result<void> RemoveXattr(const Caller& c, uint64_t ino, std::string_view name);
 
   FsStats GetStats();
-  uint32_t block_size() const { return block_size_; }
+  uint32_t block_size() const;
 
  private:
-  using Node = InodeTable::Node;
-  using NodeRef = InodeTable::NodeRef;
-
   Filesystem(Store* store, const MountOptions& options, const Superblock& sb);
-
-  // -- inodes (filesystem.cc)
-  // Loads node's inode if needed; ENOENT if it no longer exists.
-  Result<Inode*> Load(Node& node) REQUIRES(node.mu);
-  Result<uint64_t> AllocateIno();
-  // A new inode of `mode` (as asked for, before the umask) made by `c`
-  // in `parent`; its number is the caller's to set.
-  Inode NewInode(const Caller& c, const Inode& parent, uint32_t mode, Timestamp now);
-  // `frees_space`: the batch deletes (an unlink, a purge, a truncate that
-  // shrinks) and may use the engine's reserve, so that a full disk can
-  // always be emptied (WriteOptions::may_use_reserve).
-  Result<void> Commit(lsm::WriteBatch* batch, bool frees_space = false);
-  static void PutInode(lsm::WriteBatch* batch, const Inode& inode);
-  struct stat ToStat(const Inode& inode) const;
-  Entry ToEntry(Node& node) REQUIRES(node.mu);
-  // Adds to `batch` what removes every key of `inode` (it has no names).
-  void AddPurge(lsm::WriteBatch* batch, const Inode& inode);
-  // Reclaims node's inode if it has no names, references or open files.
-  void MaybeReclaim(Node& node) REQUIRES(node.mu);
-  Result<void> ReclaimOrphans();
 
   // -- names (namespace.cc)
   // The entry `name` of directory `dir` (dir's lock held).
@@ -301,55 +290,12 @@ class Filesystem {
   // Whether `ancestor` is `dir` or one of its ancestors (rename_mu_ held).
   Result<bool> IsAncestor(uint64_t ancestor, uint64_t dir);
 
-  // -- data (file_data.cc)
-  // Load, then EISDIR for a directory and `not_regular` for anything else
-  // that is not a regular file.
-  Result<Inode*> LoadRegular(Node& node, int not_regular) REQUIRES(node.mu);
-  Result<std::string> ReadBlock(uint64_t ino, uint64_t block, bool* exists);
-  Result<size_t> ReadLocked(const Inode& inode, uint64_t offset, std::span<char> out);
-  Result<void> WriteLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t offset,
-                           std::string_view data);
-  // Zeroes [begin, end) of the stored blocks (holes where whole blocks fall).
-  Result<void> ZeroLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t begin, uint64_t end);
-  // Changes the size; a shrink drops the bytes past the new end.
-  Result<void> ResizeLocked(lsm::WriteBatch* batch, Inode* inode, uint64_t size);
-  Result<uint64_t> CountBlocks(uint64_t ino, uint64_t first, uint64_t end);
-  // The one way blocks are deleted (purge, truncate, hole punching): blocks
-  // [first, end) of `ino`, a point delete each up to kPointDeleteLimit of
-  // them, else one range tombstone, O(1) whatever the size (with
-  // `to_last_key`, it reaches past `end` to the file's last key). `stored`,
-  // how many of them are stored, counts in deleted_bytes_.
-  void DeleteBlocks(lsm::WriteBatch* batch, uint64_t ino, uint64_t first, uint64_t end,
-                    uint64_t stored, bool to_last_key);
-  // What a write, truncate or fallocate by `c` takes away (setuid, setgid,
-  // file capabilities), into `inode` and `batch`.
-  void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch);
-  // node.xattr_list_bytes, counted if it was not (xattr.cc).
-  Result<uint64_t> XattrListBytes(Node& node) REQUIRES(node.mu);
-  // Deletes the file capabilities of `inode` in `batch`, if it may have any.
-  void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch);
-
   Store* const store_;
   const MountOptions options_;
-  SpaceGuard space_;
-  // 0 if `bytes` more may be written (SpaceGuard), else ENOSPC; a refusal
-  // while deleted data waits for compaction starts one in the background.
-  int AdmitBytes(uint64_t bytes);
-  const uint32_t block_size_;
-  InodeTable table_;
-  std::atomic<uint64_t> live_inodes_{0};
-  // Bytes of the stored blocks deleted since the last compaction (counted
-  // by DeleteBlocks): what a compaction could give back when the disk is
-  // full.
-  std::atomic<uint64_t> deleted_bytes_{0};
-  lsm::Mutex reclaim_mu_;
-  std::thread reclaimer_ GUARDED_BY(reclaim_mu_);  // a compaction started by AdmitBytes
-  std::atomic<bool> reclaiming_{false};
-  uint64_t orphans_reclaimed_ = 0;
-
-  lsm::Mutex alloc_mu_;
-  Superblock superblock_ GUARDED_BY(alloc_mu_);
-  uint64_t next_ino_ GUARDED_BY(alloc_mu_) = 0;
+  // Declared in the order they are built: each uses the ones before it.
+  const std::unique_ptr<SpaceGuard> space_;  // what may be written
+  const std::unique_ptr<BlockMap> blocks_;   // the bytes of files
+  const std::unique_ptr<InodeStore> inodes_;
 
   // Held by every rename between two directories: the ancestry of
   // directories changes only under it.

@@ -41,20 +41,13 @@
 #include <string>
 #include <string_view>
 
+#include "fs/filesystem.h"
+#include "fs/timestamp.h"
+
 namespace iron::fs {
 
-struct Timestamp {
-  int64_t sec = 0;
-  uint32_t nsec = 0;
-  friend bool operator==(const Timestamp&, const Timestamp&) = default;
-  friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
-};
-
-Timestamp Now();
-
-// The format this program writes and reads. A superblock of a later one
-// refuses the mount (EPROTO); the layouts above are those of format 1.
-inline constexpr uint8_t kFormatVersion = 1;
+// kFormatVersion (filesystem.h) is the format this program writes and
+// reads; the layouts above are those of format 1.
 
 // The format byte of an encoded value: whether a value that does not
 // decode was written by a later IronFS (FormatOf(v) > kFormatVersion) or

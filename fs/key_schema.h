@@ -43,8 +43,7 @@
 
 namespace iron::fs {
 
-inline constexpr uint64_t kRootIno = 1;
-inline constexpr size_t kMaxNameLength = 255;
+inline constexpr size_t kMaxNameLength = 255;  // NAME_MAX
 
 // Keys of different kinds go to different tables (the engine's
 // Options::table_partition_prefix): a table of file data written in order

@@ -10,12 +10,43 @@
 
 #include <map>
 
+#include "fs/block_map.h"
+#include "fs/dir_cookies.h"
 #include "fs/filesystem.h"
+#include "fs/inode_store.h"
 #include "fs/key_schema.h"
+#include "fs/permission.h"
+#include "fs/space_guard.h"
 #include "lsm/write_batch.h"
 
 namespace iron::fs {
 namespace {
+
+// A new inode of `mode` (as asked for, before the umask) made by `c` in
+// `parent`; its number is the caller's to set.
+Inode NewInode(const Caller& c, const Inode& parent, uint32_t mode, Timestamp now) {
+  // The order of Linux's vfs_prepare_mode and inode_init_owner: a file may
+  // not be setgid to a group its maker is not in (judged on the mode asked
+  // for), then the umask applies, then a setgid directory gives its group
+  // to what is made in it and its setgid bit to subdirectories.
+  const bool setgid_parent = parent.mode & S_ISGID;
+  if (!S_ISDIR(mode) && (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && setgid_parent &&
+      !c.Capable(CAP_FSETID) && !c.InGroup(parent.gid)) {
+    mode &= ~S_ISGID;
+  }
+  if (!S_ISLNK(mode)) mode &= ~(c.umask & 0777);
+  Inode n;
+  n.mode = mode;
+  n.uid = c.uid;
+  n.gid = c.gid;
+  if (setgid_parent) {
+    n.gid = parent.gid;
+    if (S_ISDIR(mode)) n.mode |= S_ISGID;
+  }
+  n.generation = 1;
+  n.atime = n.mtime = n.ctime = n.btime = now;
+  return n;
+}
 
 bool IsDots(std::string_view name) { return name == "." || name == ".."; }
 
@@ -93,9 +124,9 @@ Result<bool> Filesystem::IsAncestor(uint64_t ancestor, uint64_t dir) {
   for (int depth = 0; depth < (1 << 20); ++depth) {
     if (dir == ancestor) return true;
     if (dir == kRootIno) return false;
-    auto node = table_.Get(dir);
+    auto node = inodes_->Get(dir);
     lsm::MutexLock l(&node->mu);
-    Result<Inode*> inode = Load(*node);
+    Result<Inode*> inode = inodes_->Load(*node);
     if (!inode.ok()) return Errno{inode.error()};
     dir = (*inode)->parent;
   }
@@ -105,9 +136,9 @@ Result<bool> Filesystem::IsAncestor(uint64_t ancestor, uint64_t dir) {
 Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_view name) {
   uint64_t child;
   {
-    auto dir = table_.Get(parent);
+    auto dir = inodes_->Get(parent);
     lsm::MutexLock l(&dir->mu);
-    Result<Inode*> p = Load(*dir);
+    Result<Inode*> p = inodes_->Load(*dir);
     if (!p.ok()) return Errno{p.error()};
     if (!(*p)->IsDir()) return Errno{ENOTDIR};
     if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
@@ -122,19 +153,19 @@ Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_v
       child = e->ino;
     }
   }
-  auto node = table_.Get(child);
+  auto node = inodes_->Get(child);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> inode = Load(*node);
+  Result<Inode*> inode = inodes_->Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
-  return ToEntry(*node);
+  return inodes_->ToEntry(*node);
 }
 
 Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::string_view name,
                                        uint32_t mode, uint64_t rdev, std::string_view symlink,
                                        std::unique_ptr<OpenFile>* open_file, int open_flags) {
-  auto dir = table_.Get(parent);
+  auto dir = inodes_->Get(parent);
   lsm::MutexLock l(&dir->mu);
-  Result<Inode*> loaded = Load(*dir);
+  Result<Inode*> loaded = inodes_->Load(*dir);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& p = **loaded;
   if (!p.IsDir()) return Errno{ENOTDIR};
@@ -151,15 +182,15 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
     IRON_FS_TRY(MayOpenExisting(c, dir_copy, ino));
     Result<std::unique_ptr<OpenFile>> file = Open(c, ino, open_flags & ~O_CREAT);
     if (!file.ok()) return Errno{file.error()};
-    auto node = table_.Get(ino);
+    auto node = inodes_->Get(ino);
     lsm::MutexLock nl(&node->mu);
-    Result<Inode*> inode = Load(*node);
+    Result<Inode*> inode = inodes_->Load(*node);
     if (!inode.ok()) {
       Release(std::move(*file));
       return Errno{inode.error()};
     }
     *open_file = std::move(*file);
-    return ToEntry(*node);
+    return inodes_->ToEntry(*node);
   }
   if (existing.error() != ENOENT) return Errno{existing.error()};
   if (p.nlink == 0) return Errno{ENOENT};  // the directory was removed
@@ -170,9 +201,9 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
     if (symlink.empty()) return Errno{ENOENT};
     if (symlink.size() > kMaxSymlinkLength) return Errno{ENAMETOOLONG};
   }
-  if (int err = AdmitBytes(kMetadataBytes + symlink.size()); err != 0) return Errno{err};
+  if (int err = space_->Admit(kMetadataBytes + symlink.size()); err != 0) return Errno{err};
 
-  Result<uint64_t> ino = AllocateIno();
+  Result<uint64_t> ino = inodes_->Allocate();
   if (!ino.ok()) return Errno{ino.error()};
   Timestamp now = Now();
   Inode n = NewInode(c, p, mode, now);
@@ -189,30 +220,30 @@ Result<Entry> Filesystem::CreateObject(const Caller& c, uint64_t parent, std::st
   new_parent.Touch(now, true);
   if (S_ISDIR(mode)) ++new_parent.nlink;
   lsm::WriteBatch batch;
-  PutInode(&batch, n);
+  InodeStore::Put(&batch, n);
   batch.Put(DirEntryKey(parent, name), EncodeDirEntry({n.ino, TypeOfMode(n.mode)}));
-  PutInode(&batch, new_parent);
-  IRON_FS_TRY(Commit(&batch));
+  InodeStore::Put(&batch, new_parent);
+  IRON_FS_TRY(inodes_->Commit(&batch));
   p = new_parent;
-  ++live_inodes_;
+  inodes_->Created();
 
   // The new number is the highest ever given: locking it after the parent
   // keeps the ascending order.
-  auto node = table_.Get(n.ino);
+  auto node = inodes_->Get(n.ino);
   lsm::MutexLock nl(&node->mu);
   node->inode = std::move(n);
-  node->state = Node::State::kLive;
+  node->state = InodeTable::Node::State::kLive;
   if (open_file) {
     ++node->opens;
     *open_file = std::make_unique<OpenFile>(OpenFile{node->ino, open_flags});
   }
-  return ToEntry(*node);
+  return inodes_->ToEntry(*node);
 }
 
 Result<void> Filesystem::MayOpenExisting(const Caller& c, const Inode& dir, uint64_t ino) {
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> n = Load(*node);
+  Result<Inode*> n = inodes_->Load(*node);
   if (!n.ok()) return Errno{n.error()};
   if ((*n)->IsDir()) return Errno{EISDIR};
   // Linux's may_create_in_sticky: in a sticky, world-writable directory,
@@ -261,12 +292,12 @@ Result<std::pair<Entry, std::unique_ptr<OpenFile>>> Filesystem::Create(const Cal
 
 Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_parent,
                                std::string_view new_name) {
-  auto dir = table_.Get(new_parent);
-  auto node = table_.Get(ino);
+  auto dir = inodes_->Get(new_parent);
+  auto node = inodes_->Get(ino);
   LockSet locks(dir, node);
-  Result<Inode*> p = Load(*dir);
+  Result<Inode*> p = inodes_->Load(*dir);
   if (!p.ok()) return Errno{p.error()};
-  Result<Inode*> n = Load(*node);
+  Result<Inode*> n = inodes_->Load(*node);
   if (!n.ok()) return Errno{n.error()};
   if (!(*p)->IsDir()) return Errno{ENOTDIR};
   if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
@@ -275,7 +306,7 @@ Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_paren
   Result<DirEntry> existing = ReadEntry(new_parent, new_name);
   if (existing.ok()) return Errno{EEXIST};
   if (existing.error() != ENOENT) return Errno{existing.error()};
-  if (int err = AdmitBytes(kMetadataBytes); err != 0) return Errno{err};
+  if (int err = space_->Admit(kMetadataBytes); err != 0) return Errno{err};
   if (options_.protected_hardlinks && !MayHardlink(c, **n)) return Errno{EPERM};
   if ((*p)->nlink == 0) return Errno{ENOENT};
   if (CheckAccess(c, **p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
@@ -292,9 +323,9 @@ Result<Entry> Filesystem::Link(const Caller& c, uint64_t ino, uint64_t new_paren
   lsm::WriteBatch batch;
   batch.Put(DirEntryKey(new_parent, new_name), EncodeDirEntry({ino, TypeOfMode(target.mode)}));
   edits.AddTo(&batch);
-  IRON_FS_TRY(Commit(&batch));
+  IRON_FS_TRY(inodes_->Commit(&batch));
   edits.Install();
-  return ToEntry(*node);
+  return inodes_->ToEntry(*node);
 }
 
 Result<void> Filesystem::Unlink(const Caller& c, uint64_t parent, std::string_view name) {
@@ -307,12 +338,12 @@ Result<void> Filesystem::RemoveDir(const Caller& c, uint64_t parent, std::string
 
 Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::string_view name,
                                      bool want_dir) {
-  auto dir = table_.Get(parent);
+  auto dir = inodes_->Get(parent);
   for (;;) {
     uint64_t child;
     {
       lsm::MutexLock l(&dir->mu);
-      Result<Inode*> p = Load(*dir);
+      Result<Inode*> p = inodes_->Load(*dir);
       if (!p.ok()) return Errno{p.error()};
       if (!(*p)->IsDir()) return Errno{ENOTDIR};
       if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
@@ -323,14 +354,14 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
       if (!e.ok()) return Errno{e.error()};
       child = e->ino;
     }
-    auto node = table_.Get(child);
+    auto node = inodes_->Get(child);
     LockSet locks(dir, node);
-    Result<Inode*> p = Load(*dir);
+    Result<Inode*> p = inodes_->Load(*dir);
     if (!p.ok()) return Errno{p.error()};
     Result<DirEntry> e = ReadEntry(parent, name);
     if (!e.ok() && e.error() != ENOENT) return Errno{e.error()};
     if (!e.ok() || e->ino != child) continue;  // changed while unlocked
-    Result<Inode*> n = Load(*node);
+    Result<Inode*> n = inodes_->Load(*node);
     if (!n.ok()) return Errno{n.error()};
 
     if (CheckAccess(c, **p, kMayWrite | kMayExec) != 0) return Errno{EACCES};
@@ -362,15 +393,14 @@ Result<void> Filesystem::RemoveEntry(const Caller& c, uint64_t parent, std::stri
     bool purge = victim.nlink == 0 && node->lookups == 0 && node->opens == 0;
     if (victim.nlink == 0 && !purge) batch.Put(OrphanKey(child), "");
     if (purge) {
-      AddPurge(&batch, victim);
+      inodes_->AddPurge(&batch, victim);
       edits.Drop(child);
     }
     edits.AddTo(&batch);
-    IRON_FS_TRY(Commit(&batch, /*frees_space=*/true));
+    IRON_FS_TRY(inodes_->Commit(&batch, /*frees_space=*/true));
     edits.Install();
     if (purge) {
-      node->state = Node::State::kGone;
-      --live_inodes_;
+      inodes_->Purged(*node);
     }
     return Ok();
   }
@@ -388,8 +418,8 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
   std::optional<lsm::MutexLock> rename_lock;
   if (cross) rename_lock.emplace(&rename_mu_);
 
-  auto src_dir = table_.Get(parent);
-  auto dst_dir = table_.Get(new_parent);
+  auto src_dir = inodes_->Get(parent);
+  auto dst_dir = inodes_->Get(new_parent);
   for (;;) {
     uint64_t src_ino;
     std::optional<uint64_t> dst_ino;
@@ -398,7 +428,7 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
       LockSet locks(src_dir, dst_dir);
       for (auto* d : {src_dir.get(), dst_dir.get()}) {
         d->mu.AssertHeld();  // by `locks`
-        Result<Inode*> p = Load(*d);
+        Result<Inode*> p = inodes_->Load(*d);
         if (!p.ok()) return Errno{p.error()};
         if (!(*p)->IsDir()) return Errno{ENOTDIR};
         if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
@@ -432,8 +462,8 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
       if (*over_ancestor) return Errno{exchange ? EINVAL : ENOTEMPTY};
     }
 
-    auto src_node = table_.Get(src_ino);
-    InodeTable::NodeRef dst_node = dst_ino ? table_.Get(*dst_ino) : nullptr;
+    auto src_node = inodes_->Get(src_ino);
+    InodeTable::NodeRef dst_node = dst_ino ? inodes_->Get(*dst_ino) : nullptr;
     LockSet locks(src_dir, dst_dir, src_node, dst_node);
     // Everything read before the locks must still hold.
     Result<DirEntry> src = ReadEntry(parent, name);
@@ -444,15 +474,15 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
         (dst.ok() && dst->ino != *dst_ino)) {
       continue;
     }
-    Result<Inode*> sp = Load(*src_dir);
-    Result<Inode*> dp = Load(*dst_dir);
-    Result<Inode*> s = Load(*src_node);
+    Result<Inode*> sp = inodes_->Load(*src_dir);
+    Result<Inode*> dp = inodes_->Load(*dst_dir);
+    Result<Inode*> s = inodes_->Load(*src_node);
     for (auto* r : {&sp, &dp, &s}) {
       if (!r->ok()) return Errno{r->error()};
     }
     Inode* d = nullptr;
     if (dst_node) {
-      Result<Inode*> dr = Load(*dst_node);
+      Result<Inode*> dr = inodes_->Load(*dst_node);
       if (!dr.ok()) return Errno{dr.error()};
       d = *dr;
     }
@@ -530,26 +560,25 @@ Result<void> Filesystem::Rename(const Caller& c, uint64_t parent, std::string_vi
       }
     }
     if (purge) {
-      AddPurge(&batch, edits.For(*dst_node));
+      inodes_->AddPurge(&batch, edits.For(*dst_node));
       edits.Drop(dst_node->ino);
     }
     edits.AddTo(&batch);
     // A rename that replaces a file frees it; any other could be repeated
     // without end and must not use up what deletes need.
-    IRON_FS_TRY(Commit(&batch, /*frees_space=*/d != nullptr && !exchange));
+    IRON_FS_TRY(inodes_->Commit(&batch, /*frees_space=*/d != nullptr && !exchange));
     edits.Install();
     if (purge) {
-      dst_node->state = Node::State::kGone;
-      --live_inodes_;
+      inodes_->Purged(*dst_node);
     }
     return Ok();
   }
 }
 
 Result<std::string> Filesystem::ReadLink(const Caller& c, uint64_t ino) {
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> inode = Load(*node);
+  Result<Inode*> inode = inodes_->Load(*node);
   if (!inode.ok()) return Errno{inode.error()};
   if (!(*inode)->IsSymlink()) return Errno{EINVAL};
   return (*inode)->symlink;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "fs/filesystem.h"
 #include "fs/key_schema.h"
 
 namespace iron::fs {

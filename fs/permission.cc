@@ -2,7 +2,11 @@
 
 #include <errno.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+
+#include "fs/key_schema.h"
 
 namespace iron::fs {
 
@@ -39,6 +43,22 @@ bool IsOwnerOrRoot(const Caller& caller, const Inode& inode) {
 bool MayRemoveFromSticky(const Caller& caller, const Inode& dir, const Inode& child) {
   if ((dir.mode & S_ISVTX) == 0) return true;
   return caller.Capable(CAP_FOWNER) || caller.uid == child.uid || caller.uid == dir.uid;
+}
+
+void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch) {
+  // Linux drops a file's capabilities on every write, truncate and chown,
+  // whoever makes it (file_remove_privs, cap_inode_killpriv).
+  if (inode.flags & kInodeHasXattrs) batch->Delete(XattrKey(inode.ino, "security.capability"));
+}
+
+void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch) {
+  DropCapabilities(*inode, batch);
+  // What a write or truncate by an unprivileged caller does on Linux
+  // (setattr_should_drop_suidgid): setuid goes; setgid goes if the file is
+  // group-executable or the caller is not in its group.
+  if (c.Capable(CAP_FSETID)) return;
+  inode->mode &= ~S_ISUID;
+  if ((inode->mode & S_IXGRP) || !c.InGroup(inode->gid)) inode->mode &= ~S_ISGID;
 }
 
 }  // namespace iron::fs

@@ -17,31 +17,12 @@
 #include <linux/capability.h>
 
 #include <cstdint>
-#include <optional>
-#include <vector>
 
+#include "fs/caller.h"
 #include "fs/inode_codec.h"
+#include "lsm/write_batch.h"
 
 namespace iron::fs {
-
-// The credentials of the process that made a request.
-struct Caller {
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  std::vector<uint32_t> groups;  // supplementary groups
-  uint32_t umask = 0;            // applied to the mode of new objects
-  // The effective capability set (bit n: capability n), when known.
-  std::optional<uint64_t> capabilities;
-
-  // Whether the caller holds capability `cap` (CAP_*).
-  bool Capable(int cap) const { return capabilities ? (*capabilities >> cap) & 1 : uid == 0; }
-  bool InGroup(uint32_t g) const;
-};
-
-// Access bits, as access(2) spells them.
-inline constexpr int kMayRead = 4;
-inline constexpr int kMayWrite = 2;
-inline constexpr int kMayExec = 1;
 
 // 0 if `caller` may access `inode` for every bit of `mask`, else EACCES.
 int CheckAccess(const Caller& caller, const Inode& inode, int mask);
@@ -53,5 +34,12 @@ bool IsOwnerOrRoot(const Caller& caller, const Inode& inode);
 // In a sticky directory only the owner of an entry, the owner of the
 // directory, or root may remove or rename the entry.
 bool MayRemoveFromSticky(const Caller& caller, const Inode& dir, const Inode& child);
+
+// Deletes the file capabilities of `inode` in `batch`, if it may have any:
+// Linux drops them on every write, truncate and chown.
+void DropCapabilities(const Inode& inode, lsm::WriteBatch* batch);
+// What a write, truncate or fallocate by `c` takes away (setuid, setgid,
+// file capabilities), into `inode` and `batch`.
+void DropPrivileges(const Caller& c, Inode* inode, lsm::WriteBatch* batch);
 
 }  // namespace iron::fs

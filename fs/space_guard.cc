@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <system_error>
 
 namespace iron::fs {
 
@@ -19,7 +20,13 @@ uint64_t NowUs() {
 
 }  // namespace
 
-SpaceGuard::SpaceGuard(std::string dir, uint64_t reserve) : dir_(std::move(dir)), reserve_(reserve) {}
+SpaceGuard::SpaceGuard(std::string dir, uint64_t reserve, Store* store)
+    : dir_(std::move(dir)), reserve_(reserve), store_(store) {}
+
+SpaceGuard::~SpaceGuard() {
+  lsm::MutexLock lock(&reclaim_mu_);
+  if (reclaimer_.joinable()) reclaimer_.join();
+}
 
 int SpaceGuard::Admit(uint64_t bytes) {
   if (dir_.empty() || reserve_ == 0) return 0;
@@ -31,9 +38,28 @@ int SpaceGuard::Admit(uint64_t bytes) {
   }
   if (budget_.fetch_sub(want, std::memory_order_relaxed) < want) {
     budget_.fetch_add(want, std::memory_order_relaxed);
+    StartReclaim();
     return ENOSPC;
   }
   return 0;
+}
+
+void SpaceGuard::StartReclaim() {
+  if (store_ == nullptr || deleted_bytes_.load() == 0 || reclaiming_.exchange(true)) return;
+  lsm::MutexLock lock(&reclaim_mu_);
+  if (reclaimer_.joinable()) reclaimer_.join();  // the last one has finished
+  const uint64_t deleted = deleted_bytes_.exchange(0);
+  try {
+    reclaimer_ = std::thread([this] {
+      // A failure is in the store's log; the next refusal tries again.
+      store_->Compact().IgnoreError();
+      reclaiming_ = false;
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had: the next refusal tries again.
+    deleted_bytes_ += deleted;
+    reclaiming_ = false;
+  }
 }
 
 int SpaceGuard::Refresh(uint64_t now_us) {

@@ -5,8 +5,13 @@
 #include <errno.h>
 #include <sys/xattr.h>
 
+#include "fs/block_map.h"
+#include "fs/dir_cookies.h"
 #include "fs/filesystem.h"
+#include "fs/inode_store.h"
 #include "fs/key_schema.h"
+#include "fs/permission.h"
+#include "fs/space_guard.h"
 #include "lsm/write_batch.h"
 
 namespace iron::fs {
@@ -16,6 +21,26 @@ namespace {
 // name count hearing of it: so it is never counted, and always allowed for.
 constexpr std::string_view kCapabilityName = "security.capability";
 constexpr uint64_t kCapabilityListed = kCapabilityName.size() + 1;
+
+// node.xattr_list_bytes, counted if it was not.
+Result<uint64_t> XattrListBytes(Store* store, InodeTable::Node& node) REQUIRES(node.mu) {
+  if (node.xattr_list_bytes) return *node.xattr_list_bytes;
+  uint64_t bytes = 0;
+  if (node.inode.flags & kInodeHasXattrs) {
+    lsm::ReadOptions ro;
+    ro.lower_bound = ObjectBegin(KeyKind::kXattr, node.ino);
+    ro.upper_bound = ObjectEnd(KeyKind::kXattr, node.ino);
+    auto it = store->NewIterator(ro);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ParsedKey key;
+      if (!ParseKey(it->key(), &key)) return Errno{EIO};
+      if (key.name != kCapabilityName) bytes += key.name.size() + 1;
+    }
+    if (!it->status().ok()) return Errno{ToErrno(it->status())};
+  }
+  node.xattr_list_bytes = bytes;
+  return bytes;
+}
 
 enum class Namespace { kUser, kTrusted, kSecurity, kSystem, kUnknown };
 
@@ -65,13 +90,13 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) return Errno{EINVAL};
   if (int err = CheckName(name)) return Errno{err};
   if (value.size() > kMaxXattrValue) return Errno{E2BIG};
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> loaded = Load(*node);
+  Result<Inode*> loaded = inodes_->Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
   if (int err = XattrPermission(c, n, name, kMayWrite)) return Errno{err};
-  if (int err = AdmitBytes(name.size() + value.size()); err != 0) return Errno{err};
+  if (int err = space_->Admit(name.size() + value.size()); err != 0) return Errno{err};
   bool exists = false;
   if (n.flags & kInodeHasXattrs) {
     std::string old;
@@ -83,7 +108,7 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   if ((flags & XATTR_REPLACE) && !exists) return Errno{ENODATA};
   const uint64_t listed = name == kCapabilityName ? 0 : name.size() + 1;
   if (!exists && listed != 0) {
-    Result<uint64_t> list_bytes = XattrListBytes(*node);
+    Result<uint64_t> list_bytes = XattrListBytes(store_, *node);
     if (!list_bytes.ok()) return Errno{list_bytes.error()};
     if (*list_bytes + listed + kCapabilityListed > kMaxXattrList) return Errno{ENOSPC};
   }
@@ -92,38 +117,19 @@ Result<void> Filesystem::SetXattr(const Caller& c, uint64_t ino, std::string_vie
   t.Touch(Now(), false);
   lsm::WriteBatch batch;
   batch.Put(XattrKey(ino, name), value);
-  PutInode(&batch, t);
-  IRON_FS_TRY(Commit(&batch));
+  InodeStore::Put(&batch, t);
+  IRON_FS_TRY(inodes_->Commit(&batch));
   n = std::move(t);
   if (!exists && node->xattr_list_bytes) *node->xattr_list_bytes += listed;
   return Ok();
 }
 
-Result<uint64_t> Filesystem::XattrListBytes(Node& node) {
-  if (node.xattr_list_bytes) return *node.xattr_list_bytes;
-  uint64_t bytes = 0;
-  if (node.inode.flags & kInodeHasXattrs) {
-    lsm::ReadOptions ro;
-    ro.lower_bound = ObjectBegin(KeyKind::kXattr, node.ino);
-    ro.upper_bound = ObjectEnd(KeyKind::kXattr, node.ino);
-    auto it = store_->NewIterator(ro);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      ParsedKey key;
-      if (!ParseKey(it->key(), &key)) return Errno{EIO};
-      if (key.name != kCapabilityName) bytes += key.name.size() + 1;
-    }
-    if (!it->status().ok()) return Errno{ToErrno(it->status())};
-  }
-  node.xattr_list_bytes = bytes;
-  return bytes;
-}
-
 Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::string_view name,
                                          size_t size) {
   if (int err = CheckName(name)) return Errno{err};
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> loaded = Load(*node);
+  Result<Inode*> loaded = inodes_->Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   if (int err = XattrPermission(c, **loaded, name, kMayRead)) return Errno{err};
   if (!((*loaded)->flags & kInodeHasXattrs)) return Errno{ENODATA};
@@ -136,9 +142,9 @@ Result<std::string> Filesystem::GetXattr(const Caller& c, uint64_t ino, std::str
 }
 
 Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t size) {
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> loaded = Load(*node);
+  Result<Inode*> loaded = inodes_->Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   std::string names;
   if ((*loaded)->flags & kInodeHasXattrs) {
@@ -162,9 +168,9 @@ Result<std::string> Filesystem::ListXattr(const Caller& c, uint64_t ino, size_t 
 
 Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_view name) {
   if (int err = CheckName(name)) return Errno{err};
-  auto node = table_.Get(ino);
+  auto node = inodes_->Get(ino);
   lsm::MutexLock l(&node->mu);
-  Result<Inode*> loaded = Load(*node);
+  Result<Inode*> loaded = inodes_->Load(*node);
   if (!loaded.ok()) return Errno{loaded.error()};
   Inode& n = **loaded;
   // The kernel removes a file's capabilities before a write by anybody who
@@ -183,8 +189,8 @@ Result<void> Filesystem::RemoveXattr(const Caller& c, uint64_t ino, std::string_
   t.Touch(Now(), false);
   lsm::WriteBatch batch;
   batch.Delete(XattrKey(ino, name));
-  PutInode(&batch, t);
-  IRON_FS_TRY(Commit(&batch));
+  InodeStore::Put(&batch, t);
+  IRON_FS_TRY(inodes_->Commit(&batch));
   n = std::move(t);
   if (node->xattr_list_bytes && name != kCapabilityName) {
     *node->xattr_list_bytes -= name.size() + 1;

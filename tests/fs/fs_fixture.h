@@ -12,6 +12,8 @@
 
 #include "fs/checker.h"
 #include "fs/filesystem.h"
+#include "fs/inode_codec.h"
+#include "fs/permission.h"
 #include "fs/key_schema.h"
 #include "lsm/db.h"
 #include "tests/fs/db_store.h"
