@@ -1,13 +1,13 @@
-#include "fs/block_map.h"
+#include "block_map.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "fs/coding.h"
-#include "fs/key_schema.h"
-#include "fs/space_guard.h"
+#include "coding.h"
+#include "key_schema.h"
+#include "space_guard.h"
 
 namespace iron::fs {
 namespace {

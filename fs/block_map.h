@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "fs/inode_codec.h"
+#include "inode_codec.h"
 #include "fs/result.h"
 #include "fs/store.h"
 #include "lsm/write_batch.h"

@@ -1,4 +1,4 @@
-#include "fs/dir_cookies.h"
+#include "dir_cookies.h"
 
 namespace iron::fs {
 

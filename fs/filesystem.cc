@@ -6,11 +6,11 @@
 #include <sys/random.h>
 #include <sys/statvfs.h>
 
-#include "fs/block_map.h"
-#include "fs/inode_store.h"
-#include "fs/key_schema.h"
-#include "fs/permission.h"
-#include "fs/space_guard.h"
+#include "block_map.h"
+#include "inode_store.h"
+#include "key_schema.h"
+#include "permission.h"
+#include "space_guard.h"
 #include "lsm/write_batch.h"
 
 namespace iron::fs {

@@ -1,10 +1,10 @@
-#include "fs/inode_codec.h"
+#include "inode_codec.h"
 
 #include <time.h>
 
 #include <cstring>
 
-#include "fs/coding.h"
+#include "coding.h"
 
 namespace iron::fs {
 namespace {

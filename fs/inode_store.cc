@@ -1,11 +1,11 @@
-#include "fs/inode_store.h"
+#include "inode_store.h"
 
 #include <errno.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "fs/key_schema.h"
+#include "key_schema.h"
 
 namespace iron::fs {
 

@@ -17,10 +17,10 @@
 #include <atomic>
 #include <cstdint>
 
-#include "fs/block_map.h"
+#include "block_map.h"
 #include "fs/filesystem.h"
-#include "fs/inode_codec.h"
-#include "fs/inode_table.h"
+#include "inode_codec.h"
+#include "inode_table.h"
 #include "fs/result.h"
 #include "fs/store.h"
 #include "lsm/mutex.h"

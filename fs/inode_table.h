@@ -32,8 +32,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "fs/dir_cookies.h"
-#include "fs/inode_codec.h"
+#include "dir_cookies.h"
+#include "inode_codec.h"
 #include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
 

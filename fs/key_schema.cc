@@ -1,6 +1,6 @@
-#include "fs/key_schema.h"
+#include "key_schema.h"
 
-#include "fs/coding.h"
+#include "coding.h"
 
 namespace iron::fs {
 namespace {

@@ -1,6 +1,6 @@
 #include "fs/lsm_store.h"
 
-#include "fs/key_schema.h"
+#include "key_schema.h"
 
 namespace iron::fs {
 

@@ -10,13 +10,13 @@
 
 #include <map>
 
-#include "fs/block_map.h"
-#include "fs/dir_cookies.h"
+#include "block_map.h"
+#include "dir_cookies.h"
 #include "fs/filesystem.h"
-#include "fs/inode_store.h"
-#include "fs/key_schema.h"
-#include "fs/permission.h"
-#include "fs/space_guard.h"
+#include "inode_store.h"
+#include "key_schema.h"
+#include "permission.h"
+#include "space_guard.h"
 #include "lsm/write_batch.h"
 
 namespace iron::fs {

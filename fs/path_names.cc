@@ -1,9 +1,9 @@
-#include "fs/path_names.h"
+#include "path_names.h"
 
 #include <vector>
 
 #include "fs/filesystem.h"
-#include "fs/key_schema.h"
+#include "key_schema.h"
 
 namespace iron::fs {
 

@@ -1,4 +1,4 @@
-#include "fs/permission.h"
+#include "permission.h"
 
 #include <errno.h>
 
@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "fs/key_schema.h"
+#include "key_schema.h"
 
 namespace iron::fs {
 

@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "fs/caller.h"
-#include "fs/inode_codec.h"
+#include "inode_codec.h"
 #include "lsm/write_batch.h"
 
 namespace iron::fs {

@@ -11,9 +11,9 @@
 #include <unordered_set>
 
 #include "fs/filesystem.h"
-#include "fs/inode_codec.h"
-#include "fs/key_schema.h"
-#include "fs/path_names.h"
+#include "inode_codec.h"
+#include "key_schema.h"
+#include "path_names.h"
 #include "lsm/status.h"
 
 namespace iron::fs {

@@ -1,4 +1,4 @@
-#include "fs/space_guard.h"
+#include "space_guard.h"
 
 #include <errno.h>
 #include <sys/statvfs.h>

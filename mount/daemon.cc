@@ -1,4 +1,4 @@
-#include "mount/daemon.h"
+#include "daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,14 +16,14 @@
 #include <sstream>
 #include <thread>
 
-#include "mount/data_dir.h"
-#include "mount/fuse_adapter.h"
-#include "mount/housekeeping.h"
+#include "data_dir.h"
+#include "fuse_adapter.h"
+#include "housekeeping.h"
 #include "mount/log.h"
-#include "mount/mountinfo.h"
-#include "mount/privileges.h"
+#include "mountinfo.h"
+#include "privileges.h"
 #include "mount/request_loop.h"
-#include "mount/stats_file.h"
+#include "stats_file.h"
 
 namespace iron::mount {
 namespace {

@@ -1,4 +1,4 @@
-#include "mount/data_dir.h"
+#include "data_dir.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "mount/engine_log.h"
+#include "engine_log.h"
 #include "mount/log.h"
-#include "mount/mountinfo.h"
+#include "mountinfo.h"
 
 namespace iron::mount {
 namespace {

@@ -1,4 +1,4 @@
-#include "mount/engine_log.h"
+#include "engine_log.h"
 
 #include "lsm/db_files.h"
 #include "mount/log.h"

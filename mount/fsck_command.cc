@@ -1,4 +1,4 @@
-#include "mount/fsck_command.h"
+#include "fsck_command.h"
 
 #include <sys/stat.h>
 
@@ -18,7 +18,7 @@
 #include "lsm/db_files.h"
 #include "lsm/env.h"
 #include "lsm/repair.h"
-#include "mount/engine_log.h"
+#include "engine_log.h"
 
 namespace iron::mount {
 namespace {

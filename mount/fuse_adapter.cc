@@ -1,4 +1,4 @@
-#include "mount/fuse_adapter.h"
+#include "fuse_adapter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "mount/control.h"
+#include "control.h"
 #include "mount/init_flags.h"
 #include "mount/log.h"
 #include "mount/request_loop.h"

@@ -1,4 +1,4 @@
-#include "mount/housekeeping.h"
+#include "housekeeping.h"
 
 #include <malloc.h>
 #include <syslog.h>
@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "mount/log.h"
-#include "mount/stats_file.h"
+#include "stats_file.h"
 
 namespace iron::mount {
 

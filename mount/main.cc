@@ -4,12 +4,12 @@
 
 #include "fs/checker.h"
 #include "fs/lsm_store.h"
-#include "mount/control.h"
-#include "mount/daemon.h"
-#include "mount/data_dir.h"
-#include "mount/fsck_command.h"
+#include "control.h"
+#include "daemon.h"
+#include "data_dir.h"
+#include "fsck_command.h"
 #include "mount/options.h"
-#include "mount/stats_file.h"
+#include "stats_file.h"
 
 #define FUSE_USE_VERSION 312
 #include <fcntl.h>

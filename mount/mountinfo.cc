@@ -1,4 +1,4 @@
-#include "mount/mountinfo.h"
+#include "mountinfo.h"
 
 #include <fstream>
 #include <sstream>

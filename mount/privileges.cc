@@ -1,4 +1,4 @@
-#include "mount/privileges.h"
+#include "privileges.h"
 
 #include <dirent.h>
 #include <errno.h>

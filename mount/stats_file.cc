@@ -1,4 +1,4 @@
-#include "mount/stats_file.h"
+#include "stats_file.h"
 
 #include <sys/resource.h>
 

@@ -24,7 +24,6 @@
 #include <sstream>
 
 #include "fs/filesystem.h"
-#include "fs/key_schema.h"
 #include "fs/lsm_store.h"
 #include "lsm/db.h"
 
