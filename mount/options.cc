@@ -4,56 +4,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <string_view>
+
+#include "option_table.h"
 
 namespace iron::mount {
 namespace po = boost::program_options;
 namespace {
 
-// Options of the mount itself, each with its default, for --help.
-const char* const kOwnOptions = R"(IronFS options (-o):
-    ro                    mount read-only: nothing in the data directory is
-                          written, created or removed (the WAL is replayed
-                          into memory only; no log or lock file is made), so
-                          it may sit on read-only storage
-    sync                  every operation is durable (fdatasync'ed) before it
-                          returns (see "What survives" below)
-    writeback             use the kernel's writeback cache: small writes are
-                          gathered in the page cache, but every close makes
-                          the next stat ask the daemon, and a write() returns
-                          before IronFS has its data. Refused with sync
-    no_writeback          send every write through at once (default)
-    attr_timeout=S        seconds the kernel caches attributes (default 60)
-    entry_timeout=S       seconds the kernel caches names (default 60)
-    negative_timeout=S    seconds the kernel caches missing names (default 0)
-    memtable_size=MB      engine write buffer, MiB (default 32)
-    reserve=MB            MiB of the data directory's disk kept free so that
-                          what was written can always be flushed: writes,
-                          creates and xattrs fail with ENOSPC below it, while
-                          reads, deletes and renames go on (default: twice
-                          memtable_size + 32)
-    allow_foreign_data_dir  run as root on a DATA_DIR that is not root's
-                          alone: owned by another user, or writable by group
-                          or others (it, a file in it, or a directory above
-                          it). Refused by default: whoever can change it can
-                          take the filesystem down for every user
-    block_size=N          data block size when formatting: a power of two,
-                          512..1048576 (default 4096); fixed afterwards
-    inode_cache=N         inodes kept decoded in memory beyond those the
-                          kernel holds; forgotten ones leave (default 65536)
-    spin_us=N             after a request, look for the next one for N
-                          microseconds before sleeping (default 50; 0: sleep
-                          at once). A program waiting on the mount is then
-                          answered without waking a sleeping thread
-    default_permissions   the kernel checks permissions too, on attributes it
-                          caches (default). IronFS always checks them itself
-    no_default_permissions  only IronFS checks; the kernel then caches no names
-                          (entry_timeout=0: it would skip the search permission
-                          of cached directories) and no writes (no_writeback).
-                          FIFOs and devices are opened by the kernel alone, so
-                          their permissions go unchecked in this mode.
-                          Privilege comes from the caller's capabilities
-                          (read from /proc per request), not from uid 0
-What survives, after kill -9 of the daemon / after a power cut:
+// The type mount shows (fuse.ironfs) unless -o subtype= says otherwise.
+constexpr std::string_view kSubtype = "ironfs";
+
+// What --help says after the option table's rows.
+constexpr std::string_view kAfterOwnOptions =
+    R"(What survives, after kill -9 of the daemon / after a power cut:
     default               kill -9: every operation that returned. Power cut:
                           what was fsync'ed (fsync, fdatasync or fsyncdir
                           on any file of the mount), and all before it;
@@ -68,76 +32,69 @@ libfuse options (-o), among others:
     allow_other           let other users in (needs user_allow_other in
                           /etc/fuse.conf unless root)
     fsname=NAME           the source shown by mount and df (default DATA_DIR)
-    subtype=NAME          shown as fuse.NAME (default ironfs)
 )";
 
-std::optional<double> ParseSeconds(const std::string& v) {
-  char* end = nullptr;
-  double d = std::strtod(v.c_str(), &end);
-  if (end == v.c_str() || *end != '\0' || d < 0) return std::nullopt;
-  return d;
+// One entry of an option list: `name` indented by 4, `text` from column 26
+// (or two spaces after a longer name), wrapped at column 78.
+void AddEntry(std::string_view name, std::string_view text, std::ostream& out) {
+  constexpr size_t kTextColumn = 26, kWidth = 78;
+  std::string line = "    " + std::string(name);
+  line += line.size() + 2 <= kTextColumn ? std::string(kTextColumn - line.size(), ' ') : "  ";
+  bool line_has_text = false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t space = text.find(' ', start);
+    if (space == std::string_view::npos) space = text.size();
+    std::string_view word = text.substr(start, space - start);
+    start = space + 1;
+    if (line_has_text && line.size() + 1 + word.size() > kWidth) {
+      out << line << '\n';
+      line.assign(kTextColumn, ' ');
+      line_has_text = false;
+    }
+    if (line_has_text) line += ' ';
+    line += word;
+    line_has_text = true;
+  }
+  out << line << '\n';
 }
 
-std::optional<uint64_t> ParseCount(const std::string& v) {
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::strtoull(v.c_str(), nullptr, 10);
+// The option table's rows, each with its default as a default-constructed
+// MountConfig holds it, and what it accepts.
+void AddOwnOptions(std::ostream& out) {
+  const MountConfig defaults;
+  out << "IronFS options (-o):\n";
+  for (const OwnOption& o : OwnOptions()) {
+    std::string name(o.name), text(o.help);
+    std::optional<std::string> value = ValueIn(o, defaults);
+    if (o.kind == ValueKind::kFlag) {
+      if (value) text += " (default)";
+    } else {
+      if (!value) value = o.unset_default ? o.unset_default(defaults) : "none";
+      // Any number of seconds will do; of a whole number, say which.
+      std::string accepted = o.kind == ValueKind::kSeconds ? "" : AcceptedValues(o) + "; ";
+      name += "=" + std::string(ValueName(o));
+      text += " (" + accepted + "default " + *value + ")";
+    }
+    AddEntry(name, text, out);
+  }
 }
 
 // Takes IronFS's own options out of one -o item; false with `error` set
 // if it is ours but malformed, true otherwise (`ours` says which).
 bool TakeOwnOption(const std::string& item, MountConfig* c, bool* ours, std::string* error) {
-  std::string key = item, value;
-  bool has_value = false;
-  if (size_t eq = item.find('='); eq != std::string::npos) {
-    key = item.substr(0, eq);
-    value = item.substr(eq + 1);
-    has_value = true;
-  }
-  *ours = true;
-  auto bad = [&](const char* what) {
-    *error = "bad value for -o " + key + ": '" + value + "' (" + what + ")";
+  size_t eq = item.find('=');
+  std::string key = item.substr(0, eq);
+  std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+  const OwnOption* option = FindOwnOption(key);
+  // A flag given a value is not ours: libfuse refuses it, or takes it.
+  *ours = option != nullptr && !(option->kind == ValueKind::kFlag && eq != std::string::npos);
+  if (!*ours) return true;
+  if (!StoreOption(*option, value, c)) {
+    *error = "bad value for -o " + key + ": '" + value + "' (" + AcceptedValues(*option) + ")";
     return false;
-  };
-  if (key == "sync" && !has_value) {
-    c->sync = true;
-  } else if (key == "writeback" && !has_value) {
-    c->writeback = true;
-  } else if (key == "no_writeback" && !has_value) {
-    c->writeback = false;
-  } else if (key == "allow_foreign_data_dir" && !has_value) {
-    c->allow_foreign_data_dir = true;
-  } else if (key == "default_permissions" && !has_value) {
-    c->default_permissions = true;
-  } else if (key == "no_default_permissions" && !has_value) {
-    c->default_permissions = false;
-  } else if (key == "attr_timeout" || key == "entry_timeout" || key == "negative_timeout") {
-    auto s = ParseSeconds(value);
-    if (!s) return bad("seconds, a number >= 0");
-    (key == "attr_timeout" ? c->attr_timeout : key == "entry_timeout" ? c->entry_timeout : c->negative_timeout) = *s;
-  } else if (key == "memtable_size") {
-    auto n = ParseCount(value);
-    if (!n || *n < 1 || *n > 4096) return bad("MiB, 1..4096");
-    c->memtable_bytes = *n << 20;
-  } else if (key == "reserve") {
-    auto n = ParseCount(value);
-    if (!n || *n > (1u << 20)) return bad("MiB, 0..1048576");
-    c->reserve_bytes = *n << 20;
-  } else if (key == "block_size") {
-    auto n = ParseCount(value);
-    if (!n || *n < 512 || *n > (1u << 20) || (*n & (*n - 1)) != 0) return bad("a power of two, 512..1048576");
-    c->block_size = static_cast<uint32_t>(*n);
-  } else if (key == "inode_cache") {
-    auto n = ParseCount(value);
-    if (!n || *n < 1024) return bad("a count >= 1024");
-    c->inode_cache = *n;
-  } else if (key == "spin_us") {
-    auto n = ParseCount(value);
-    if (!n || *n > 10000) return bad("microseconds, 0..10000");
-    c->spin_us = static_cast<uint32_t>(*n);
-  } else {
-    *ours = false;
-    if (key == "ro" && !has_value) c->read_only = true;  // and the kernel's too
   }
+  *ours = !option->also_for_libfuse;  // ro: the kernel's too
   return true;
 }
 
@@ -180,8 +137,10 @@ std::string Usage() {
        "                          for the disk)\n"
        "    -h, --help            this text\n"
        "    -V, --version         the version\n"
-       "\n"
-    << kOwnOptions;
+       "\n";
+  AddOwnOptions(s);
+  s << kAfterOwnOptions;
+  AddEntry("subtype=NAME", "shown as fuse.NAME (default " + std::string(kSubtype) + ")", s);
   return s.str();
 }
 
@@ -294,7 +253,7 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv) {
     }
     c.fuse_options.push_back("fsname=" + escaped);
   }
-  if (!subtype) c.fuse_options.push_back("subtype=ironfs");
+  if (!subtype) c.fuse_options.push_back("subtype=" + std::string(kSubtype));
   return out;
 }
 

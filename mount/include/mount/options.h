@@ -5,7 +5,7 @@
 //   ironfs stats DATA_DIR
 //   ironfs compact DATA_DIR|MOUNTPOINT
 //
-// Options of IronFS's own are taken out of -o; the rest (allow_other,
+// Options of IronFS's own (option_table.h) are taken out of -o; the rest (allow_other,
 // default_permissions, fsname=, ...) go to libfuse, which refuses what it
 // does not know. Parsing reports problems as messages, never by exiting.
 #pragma once
@@ -43,6 +43,8 @@ struct MountConfig {
   size_t inode_cache = 1 << 16;
   uint32_t spin_us = 50;    // see RequestLoop
   std::vector<std::string> fuse_options;  // handed to libfuse as -o
+
+  bool operator==(const MountConfig&) const = default;
 };
 
 enum class Command { kMount, kFsck, kStats, kCompact, kHelp, kVersion };
@@ -60,7 +62,8 @@ ParsedCommandLine ParseCommandLine(int argc, char** argv);
 // when the mount is read-only and no option says so already.
 std::string FuseOptionString(const MountConfig& config);
 
-// --help's text.
+// --help's text. IronFS's own -o options are listed from the option table
+// (option_table.h), with the defaults of a default-constructed MountConfig.
 std::string Usage();
 
 }  // namespace iron::mount
