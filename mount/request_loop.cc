@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <system_error>
 
 #include "mount/init_flags.h"
+#include "mount/log.h"
 
 namespace iron::mount {
 namespace {
@@ -39,11 +41,14 @@ void InstallWakeHandler() {
 }  // namespace
 
 RequestLoop::RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin,
-                         bool every_request_waits)
+                         bool every_request_waits, ThreadStarter start_thread)
     : session_(session),
       max_threads_(std::max(1, max_threads)),
       spin_(spin),
-      every_request_waits_(every_request_waits) {}
+      every_request_waits_(every_request_waits),
+      start_thread_(start_thread ? std::move(start_thread) : [](std::function<void()> body) {
+        return std::thread(std::move(body));
+      }) {}
 
 int RequestLoop::Run() {
   InstallWakeHandler();
@@ -57,11 +62,13 @@ int RequestLoop::Run() {
   sigemptyset(&termination);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&termination, s);
   pthread_sigmask(SIG_BLOCK, &termination, &old);
+  int started;
   {
     lsm::MutexLock l(&mu_);
-    StartThreadLocked();
+    started = StartThreadLocked();
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (started != 0) return started;  // nobody would serve the mount
 
   mu_.Lock();
   while (!stopping_) {
@@ -113,9 +120,20 @@ void RequestLoop::HandOff() {
   // Else the first thread to finish its handler leads.
 }
 
-void RequestLoop::StartThreadLocked() {
+int RequestLoop::StartThreadLocked() {
+  // Counted once it runs: Run() waits for running_ to reach 0, and a
+  // thread that never started would never count itself out. (It cannot
+  // count itself out early either: Work() needs mu_, held here.)
+  threads_.emplace_back();  // if this throws, nothing has started
+  try {
+    threads_.back() = start_thread_([this] { Work(); });
+  } catch (const std::system_error& e) {
+    threads_.pop_back();
+    Log(LOG_WARNING, "cannot start a request thread (%s); %d serve the mount", e.what(), running_);
+    return -e.code().value();
+  }
   ++running_;
-  threads_.emplace_back([this] { Work(); });
+  return 0;
 }
 
 void RequestLoop::Work() {

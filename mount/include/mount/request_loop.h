@@ -28,6 +28,10 @@
 // Run() returns when the kernel ends the session (unmount) or when
 // fuse_session_exit() is called, e.g. by libfuse's signal handlers.
 // Termination signals reach only the thread that called Run().
+//
+// Threads. A thread that cannot be started (std::thread throws, e.g.
+// EAGAIN under a limit on threads) is logged, and the loop goes on with
+// the threads it has; Run() fails only if it cannot start the first.
 #pragma once
 
 #define FUSE_USE_VERSION 312
@@ -36,6 +40,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <list>
 #include <thread>
 
@@ -46,13 +51,17 @@ namespace iron::mount {
 
 class RequestLoop {
  public:
+  // Starts a thread that runs `body`, or throws std::system_error, as the
+  // constructor of std::thread does (which it is, outside tests).
+  using ThreadStarter = std::function<std::thread(std::function<void()> body)>;
+
   RequestLoop(fuse_session* session, int max_threads, std::chrono::microseconds spin,
-              bool every_request_waits);
+              bool every_request_waits, ThreadStarter start_thread = nullptr);
   RequestLoop(const RequestLoop&) = delete;
   RequestLoop& operator=(const RequestLoop&) = delete;
 
   // Serves requests until the session ends; 0, or a negative errno if
-  // reading from the kernel failed.
+  // reading from the kernel failed or no thread could start.
   int Run();
 
   // From inside a handler run by a RequestLoop thread: lets another thread
@@ -67,12 +76,15 @@ class RequestLoop {
   int Lead(fuse_buf* buffer);
   // Remembers who sent the request in `buffer` (see kAloneWindow).
   void NoteCaller(const fuse_buf& buffer);
-  void StartThreadLocked() REQUIRES(mu_);
+  // Starts a thread that runs Work(): 0, or (logged) the negative errno
+  // of why it could not start.
+  int StartThreadLocked() REQUIRES(mu_);
 
   fuse_session* const session_;
   const int max_threads_;
   const std::chrono::microseconds spin_;
   const bool every_request_waits_;
+  const ThreadStarter start_thread_;
   static constexpr std::chrono::milliseconds kAloneWindow{10};
 
   // The caller (thread id) of the last request, and when a request last
