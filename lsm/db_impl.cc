@@ -687,6 +687,7 @@ void DBImpl::NoteTableReads(uint64_t reads) {
   // Often enough that fault-around (16 pages mapped per fault) cannot
   // overshoot the budget by much between two looks.
   constexpr uint64_t kCheckEvery = 256;
+  if (!options_.mmap_reads) return;  // the block cache keeps its own budget
   uint64_t before = table_reads_since_trim_.fetch_add(reads, std::memory_order_relaxed);
   if (before / kCheckEvery == (before + reads) / kCheckEvery) return;
   const uint64_t budget = options_.max_resident_table_bytes;
@@ -1051,7 +1052,7 @@ Status DBImpl::MergeCompactionInputs(const Compaction& c, SequenceNumber smalles
   std::vector<std::shared_ptr<Table>> tables;
   for (const auto& level : c.inputs) {
     for (const auto& f : level) {
-      children.push_back(f->table->NewIterator());
+      children.push_back(f->table->NewIterator(/*fill_cache=*/false));
       tables.push_back(f->table);
       const RangeTombstonesPtr& t = f->table->range_tombstones();
       if (t) tombstones.insert(tombstones.end(), t->tombstones().begin(), t->tombstones().end());
@@ -1261,8 +1262,16 @@ DBStats DBImpl::GetStats() {
       st.compaction_micros += cs.micros;
     }
     st.live_table_bytes += ls.bytes;
+    for (const auto& f : v->files(level)) st.table_pinned_bytes += f->table->pinned_bytes();
     st.levels.push_back(ls);
   }
+  BlockCacheStats cache = versions_->block_cache()->GetStats();
+  st.block_cache_hits = cache.hits;
+  st.block_cache_misses = cache.misses;
+  st.block_cache_inserts = cache.inserts;
+  st.block_cache_evictions = cache.evictions;
+  st.block_cache_bytes = cache.usage;
+  st.block_cache_capacity = cache.capacity;
   st.user_bytes_written = user_bytes_;
   st.wal_bytes_written = wal_bytes_;
   st.wal_syncs = wal_syncs_;

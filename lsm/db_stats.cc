@@ -50,6 +50,21 @@ std::string DBStats::ToString() const {
                 static_cast<double>(stall_micros) / 1e6,
                 static_cast<unsigned long long>(memtable_bytes));
   out += line;
+  const uint64_t lookups = block_cache_hits + block_cache_misses;
+  std::snprintf(line, sizeof(line),
+                "block cache: %llu hits, %llu misses (%.1f%% hits), %llu inserts, "
+                "%llu evictions; %.1f of %.1f MiB; index+filter %.1f MiB\n",
+                static_cast<unsigned long long>(block_cache_hits),
+                static_cast<unsigned long long>(block_cache_misses),
+                lookups == 0 ? 0.0
+                             : 100.0 * static_cast<double>(block_cache_hits) /
+                                   static_cast<double>(lookups),
+                static_cast<unsigned long long>(block_cache_inserts),
+                static_cast<unsigned long long>(block_cache_evictions),
+                static_cast<double>(block_cache_bytes) / 1048576.0,
+                static_cast<double>(block_cache_capacity) / 1048576.0,
+                static_cast<double>(table_pinned_bytes) / 1048576.0);
+  out += line;
   return out;
 }
 

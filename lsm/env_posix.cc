@@ -100,6 +100,35 @@ class PosixSequentialFile final : public SequentialFile {
   const int fd_;
 };
 
+// pread(2) on a descriptor held for the file's life: any number of threads
+// read at once, and a file that shrank gives a short read.
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  Status Read(uint64_t offset, size_t n, std::string_view* result,
+              char* scratch) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        int err = errno;
+        if (err == EINTR) continue;
+        return PosixError(path_ + " at offset " + std::to_string(offset + done), "pread", err);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    *result = std::string_view(scratch, done);
+    return Status::OK();
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
 // Appends are buffered up to kBufferSize; larger ones go straight through.
 // After a failed write the unwritten bytes are dropped: the file then ends
 // where the failure left it, and the caller abandons or rolls it.
@@ -373,6 +402,14 @@ class PosixEnv final : public Env {
       return PosixError(path, "fallocate", err);
     }
     *result = std::make_unique<PosixMmapLogFile>(path, fd);
+    return Status::OK();
+  }
+
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* result) override {
+    int fd;
+    IRON_RETURN_IF_ERROR(OpenRegularFile(path, O_RDONLY, "open", &fd));
+    *result = std::make_unique<PosixRandomAccessFile>(path, fd);
     return Status::OK();
   }
 

@@ -69,6 +69,44 @@ class FaultInjectionEnv::File final : public WritableFile {
   }
 };
 
+class FaultInjectionEnv::ReadFile final : public RandomAccessFile {
+ public:
+  ReadFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<RandomAccessFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Read(uint64_t offset, size_t n, std::string_view* result,
+              char* scratch) const override {
+    IRON_RETURN_IF_ERROR(env_->CheckRead(path_));
+    return base_->Read(offset, n, result, scratch);
+  }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::string path_;
+  const std::unique_ptr<RandomAccessFile> base_;
+};
+
+Status FaultInjectionEnv::NewRandomAccessFile(const std::string& path,
+                                              std::unique_ptr<RandomAccessFile>* result) {
+  std::unique_ptr<RandomAccessFile> base;
+  IRON_RETURN_IF_ERROR(base_->NewRandomAccessFile(path, &base));
+  *result = std::make_unique<ReadFile>(this, path, std::move(base));
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::CheckRead(const std::string& path) {
+  MutexLock lock(&mu_);
+  auto it = failures_.find(Op::kRead);
+  if (it == failures_.end() || path.find(it->second.path_part) == std::string::npos) {
+    return Status::OK();
+  }
+  if (it->second.passes > 0) {
+    --it->second.passes;
+    return Status::OK();
+  }
+  return it->second.error;
+}
+
 Status FaultInjectionEnv::Check(Op op, const std::string& path) {
   if (mutations_before_cut_) {
     if (*mutations_before_cut_ == 0) {

@@ -23,6 +23,8 @@
 //
 // Failures: FailAfter(op, n, status[, path_part]) lets n more calls of `op`
 // (on paths containing path_part, if given) succeed and fails every later one with `status` until ClearFailures().
+// Op::kRead counts reads of RandomAccessFiles (tables read through the
+// block cache), which are not mutations: they never bring a power cut on.
 // SetFilesystemActive(false) fails every mutation, as a dead disk would.
 // SetSpaceLimit(bytes) makes Append and Preallocate fail with NoSpace once
 // that many bytes have been taken since the call (0: no limit); an append
@@ -47,7 +49,7 @@ namespace iron::lsm {
 
 class FaultInjectionEnv final : public Env {
  public:
-  enum class Op { kAppend, kSync, kCreate, kRename, kRemove, kSyncDir };
+  enum class Op { kAppend, kSync, kCreate, kRename, kRemove, kSyncDir, kRead };
 
   explicit FaultInjectionEnv(Env* base = Env::Default()) : base_(base) {}
 
@@ -73,6 +75,8 @@ class FaultInjectionEnv final : public Env {
   Status NewWritableFile(const std::string& path,
                          std::unique_ptr<WritableFile>* result) override;
   Status NewLogFile(const std::string& path, std::unique_ptr<WritableFile>* result) override;
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* result) override;
   Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
     return base_->NewMappedFile(path, result);
   }
@@ -102,6 +106,8 @@ class FaultInjectionEnv final : public Env {
  private:
   class File;
   friend class File;
+  class ReadFile;
+  friend class ReadFile;
 
   struct FileState {
     uint64_t size = 0;
@@ -117,6 +123,8 @@ class FaultInjectionEnv final : public Env {
   Status NewTrackedFile(const std::string& path, bool log, std::unique_ptr<WritableFile>* result);
   // OK, or the failure to inject for one call of `op`.
   Status Check(Op op, const std::string& path) REQUIRES(mu_);
+  // OK, or the failure to inject for one read of `path`.
+  Status CheckRead(const std::string& path);
   // OK if `n` more bytes of space may be taken (appended or preallocated).
   Status OnAppend(const std::string& path, uint64_t n);
   Status OnPreallocate(const std::string& path, uint64_t n);

@@ -18,11 +18,12 @@ namespace {
 class TableIterator final : public Iterator {
  public:
   TableIterator(std::shared_ptr<const Table> table, std::vector<DamagedBlock>* skipped,
-                std::string_view smallest_user_key)
+                std::string_view smallest_user_key, bool fill_cache)
       : table_(std::move(table)),
         index_(table_->index_contents(), CompareInternalKeys, &table_->file_name(), kTagSize),
         skipped_(skipped),
-        smallest_user_key_(smallest_user_key) {}
+        smallest_user_key_(smallest_user_key),
+        fill_cache_(fill_cache) {}
 
   // A lost page ends the walk; status() then says why.
   bool Valid() const override { return data_ && data_->Valid() && !table_->damaged(); }
@@ -58,13 +59,12 @@ class TableIterator final : public Iterator {
     if (!index_.Valid()) return;
     std::string_view handle_bytes = index_.value();
     BlockHandle handle;
-    std::string_view contents;
     if (!handle.DecodeFrom(&handle_bytes)) {
       status_ = Status::Corruption(table_->file_name() + ": bad block handle in index");
       return;
     }
     block_offset_ = handle.offset;
-    Status s = table_->ReadDataBlock(handle, &contents);
+    Status s = table_->ReadDataBlock(handle, &block_, fill_cache_);
     if (!s.ok()) {
       if (skipped_ != nullptr) {
         Skip(s);
@@ -74,7 +74,7 @@ class TableIterator final : public Iterator {
       status_ = s;
       return;
     }
-    data_.emplace(contents, CompareInternalKeys, &table_->file_name(), kTagSize);
+    data_.emplace(block_.contents, CompareInternalKeys, &table_->file_name(), kTagSize);
   }
 
   // Moves past blocks that end before the position (or, when skipping, that
@@ -115,6 +115,7 @@ class TableIterator final : public Iterator {
 
   std::shared_ptr<const Table> table_;
   BlockIter index_;
+  DataBlock block_;                // pinned while data_ reads it
   std::optional<BlockIter> data_;
   Status status_;
   std::vector<DamagedBlock>* const skipped_;  // nullptr: stop at damage
@@ -122,12 +123,14 @@ class TableIterator final : public Iterator {
   uint64_t block_offset_ = 0;  // of the block data_ holds
   bool damaged_ = false;       // ... which could not be read and was skipped
   std::set<uint64_t> recorded_;
+  const bool fill_cache_;
 };
 
 }  // namespace
 
 Status Table::Open(const Options& options, std::string file_name,
                    std::unique_ptr<MappedFile> file, std::shared_ptr<Table>* table) {
+  (void)options;
   size_t size = file->size();
   if (size < kFooterSize) {
     return Status::Corruption(file_name + ": too short to be a table (" + std::to_string(size) +
@@ -137,28 +140,71 @@ Status Table::Open(const Options& options, std::string file_name,
   IRON_RETURN_IF_ERROR(
       footer.DecodeFrom(std::string_view(file->data() + size - kFooterSize, kFooterSize),
                         file_name));
-  std::shared_ptr<Table> t(new Table(std::move(file_name), std::move(file)));
-  t->data_end_ = std::min<uint64_t>(footer.filter.offset, size);
-  const char* base = t->file_->data();
+  std::shared_ptr<Table> t(new Table(std::move(file_name), size));
+  t->mapped_ = std::move(file);
+  const char* base = t->mapped_->data();
   IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.index, t->file_name_, &t->index_));
   IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.filter, t->file_name_, &t->filter_));
   std::string_view range_del;
   IRON_RETURN_IF_ERROR(ReadBlock(base, size, footer.range_del, t->file_name_, &range_del));
+  IRON_RETURN_IF_ERROR(t->Finish(footer, range_del));
+  if (t->damaged()) return t->DamagedError();
+  *table = std::move(t);
+  return Status::OK();
+}
 
+Status Table::Open(const Options& options, std::string file_name,
+                   std::unique_ptr<RandomAccessFile> file, uint64_t file_size,
+                   std::shared_ptr<BlockCache> cache, std::shared_ptr<Table>* table) {
+  (void)options;
+  if (file_size < kFooterSize) {
+    return Status::Corruption(file_name + ": too short to be a table (" +
+                              std::to_string(file_size) + " bytes)");
+  }
+  char footer_bytes[kFooterSize];
+  std::string_view got;
+  IRON_RETURN_IF_ERROR(file->Read(file_size - kFooterSize, kFooterSize, &got, footer_bytes));
+  if (got.size() != kFooterSize) {
+    return Status::Corruption(file_name + ": the footer is cut short (the file shrank)");
+  }
+  Footer footer;
+  IRON_RETURN_IF_ERROR(footer.DecodeFrom(got, file_name));
+  std::shared_ptr<Table> t(new Table(std::move(file_name), file_size));
+  t->file_ = std::move(file);
+  t->cache_ = std::move(cache);
+  t->cache_id_ = t->cache_->NewId();
+  const RandomAccessFile& f = *t->file_;
+  IRON_RETURN_IF_ERROR(
+      ReadBlockFromFile(f, file_size, footer.index, t->file_name_, &t->index_block_));
+  IRON_RETURN_IF_ERROR(
+      ReadBlockFromFile(f, file_size, footer.filter, t->file_name_, &t->filter_block_));
+  std::string range_del;
+  IRON_RETURN_IF_ERROR(ReadBlockFromFile(f, file_size, footer.range_del, t->file_name_, &range_del));
+  t->index_block_.shrink_to_fit();
+  t->filter_block_.shrink_to_fit();
+  t->index_ = t->index_block_;
+  t->filter_ = t->filter_block_;
+  IRON_RETURN_IF_ERROR(t->Finish(footer, range_del));
+  *table = std::move(t);
+  return Status::OK();
+}
+
+Status Table::Finish(const Footer& footer, std::string_view range_del) {
+  data_end_ = std::min<uint64_t>(footer.filter.offset, file_size_);
   // The index must at least be a well-formed block.
-  BlockIter index(t->index_, CompareInternalKeys, &t->file_name_, kTagSize);
+  BlockIter index(index_, CompareInternalKeys, &file_name_, kTagSize);
   index.SeekToFirst();
   IRON_RETURN_IF_ERROR(index.status());
 
   std::vector<RangeTombstone> tombstones;
   BlockIter it(range_del, [](std::string_view a, std::string_view b) { return a.compare(b); },
-               &t->file_name_);
+               &file_name_);
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
     std::string_view v = it.value();
     std::string_view end;
     RangeTombstone rt;
     if (!GetLengthPrefixed(&v, &end) || v.size() != 8) {
-      return Status::Corruption(t->file_name_ + ": bad range tombstone");
+      return Status::Corruption(file_name_ + ": bad range tombstone");
     }
     rt.begin.assign(it.key());
     rt.end.assign(end);
@@ -167,11 +213,28 @@ Status Table::Open(const Options& options, std::string file_name,
   }
   IRON_RETURN_IF_ERROR(it.status());
   if (!tombstones.empty()) {
-    t->range_tombstones_ = std::make_shared<FragmentedRangeTombstones>(std::move(tombstones));
+    range_tombstones_ = std::make_shared<FragmentedRangeTombstones>(std::move(tombstones));
   }
-  (void)options;
-  if (t->damaged()) return t->DamagedError();
-  *table = std::move(t);
+  return Status::OK();
+}
+
+Status Table::ReadDataBlock(const BlockHandle& handle, DataBlock* block, bool fill_cache) const {
+  block->pin.reset();
+  if (mapped_) {
+    Status s = ReadBlock(mapped_->data(), mapped_->size(), handle, file_name_, &block->contents);
+    return damaged() ? DamagedError() : s;
+  }
+  block->pin = cache_->Lookup(cache_id_, handle.offset);
+  if (!block->pin) {
+    std::string contents;
+    IRON_RETURN_IF_ERROR(ReadBlockFromFile(*file_, file_size_, handle, file_name_, &contents));
+    if (fill_cache) {
+      block->pin = cache_->Insert(cache_id_, handle.offset, std::move(contents));
+    } else {
+      block->pin = std::make_shared<const std::string>(std::move(contents));
+    }
+  }
+  block->contents = *block->pin;
   return Status::OK();
 }
 
@@ -189,10 +252,10 @@ Status Table::VerifyBlocks(std::vector<std::string>* problems) const {
     if (!handle.DecodeFrom(&handle_bytes)) {
       return Status::Corruption(file_name_ + ": bad block handle in index");
     }
-    std::string_view contents;
-    Status s = ReadDataBlock(handle, &contents);
+    DataBlock block;
+    Status s = ReadDataBlock(handle, &block, /*fill_cache=*/false);
     if (s.ok()) {
-      BlockIter data(contents, CompareInternalKeys, &file_name_, kTagSize);
+      BlockIter data(block.contents, CompareInternalKeys, &file_name_, kTagSize);
       for (data.SeekToFirst(); data.Valid(); data.Next()) {
       }
       s = data.status();
@@ -213,7 +276,7 @@ Status Table::Get(std::string_view lookup_ikey, TableGetResult* result) const {
 Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
                   TableGetResult* result) const {
   if (damaged()) return DamagedError();
-  Status s = GetFromMapping(lookup_ikey, user_key_hash, result);
+  Status s = GetFromBlocks(lookup_ikey, user_key_hash, result);
   // A page lost during the lookup read as zeros: the filter, the index and
   // the value read since cannot be trusted.
   if (damaged()) {
@@ -223,7 +286,7 @@ Status Table::Get(std::string_view lookup_ikey, uint64_t user_key_hash,
   return s;
 }
 
-Status Table::GetFromMapping(std::string_view lookup_ikey, uint64_t user_key_hash,
+Status Table::GetFromBlocks(std::string_view lookup_ikey, uint64_t user_key_hash,
                              TableGetResult* result) const {
   *result = TableGetResult();
   std::string_view user_key = ExtractUserKey(lookup_ikey);
@@ -243,9 +306,9 @@ Status Table::GetFromMapping(std::string_view lookup_ikey, uint64_t user_key_has
     if (!handle.DecodeFrom(&handle_bytes)) {
       return Status::Corruption(file_name_ + ": bad block handle in index");
     }
-    std::string_view contents;
-    IRON_RETURN_IF_ERROR(ReadDataBlock(handle, &contents));
-    BlockIter data(contents, CompareInternalKeys, &file_name_, kTagSize);
+    DataBlock block;
+    IRON_RETURN_IF_ERROR(ReadDataBlock(handle, &block));
+    BlockIter data(block.contents, CompareInternalKeys, &file_name_, kTagSize);
     data.Seek(lookup_ikey);
     IRON_RETURN_IF_ERROR(data.status());
     if (!data.Valid()) continue;  // every entry of the block sorts before the lookup
@@ -265,13 +328,15 @@ Status Table::GetFromMapping(std::string_view lookup_ikey, uint64_t user_key_has
   return index.status();
 }
 
-std::unique_ptr<Iterator> Table::NewIterator() const {
-  return std::make_unique<TableIterator>(shared_from_this(), nullptr, std::string_view());
+std::unique_ptr<Iterator> Table::NewIterator(bool fill_cache) const {
+  return std::make_unique<TableIterator>(shared_from_this(), nullptr, std::string_view(),
+                                         fill_cache);
 }
 
 std::unique_ptr<Iterator> Table::NewIterator(std::vector<DamagedBlock>* skipped,
                                              std::string_view smallest_user_key) const {
-  return std::make_unique<TableIterator>(shared_from_this(), skipped, smallest_user_key);
+  return std::make_unique<TableIterator>(shared_from_this(), skipped, smallest_user_key,
+                                         /*fill_cache=*/true);
 }
 
 }  // namespace iron::lsm

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "lsm/env.h"
 #include "lsm/status.h"
 
 namespace iron::lsm {
@@ -45,6 +46,15 @@ struct Footer {
 // unknown, or the checksum does not match.
 Status ReadBlock(const char* base, size_t file_size, const BlockHandle& handle,
                  const std::string& file_name, std::string_view* contents);
+
+// Reads the block `handle` of the table `file` (file_size bytes long when
+// it was opened) into *contents, with one read, and verifies it as
+// ReadBlock does; *contents then holds the block without its trailer.
+// A read that comes back short (the file shrank since) is a Corruption
+// naming the file and offset; a failed read is the file's IOError.
+Status ReadBlockFromFile(const RandomAccessFile& file, uint64_t file_size,
+                         const BlockHandle& handle, const std::string& file_name,
+                         std::string* contents);
 
 // Appends contents and its trailer to *out.
 void AppendBlockTrailer(std::string_view contents, std::string* out);

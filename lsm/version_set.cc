@@ -30,6 +30,7 @@ VersionSet::VersionSet(const std::string& dir, const Options& options, Env* env,
       options_(options),
       env_(env),
       log_(log),
+      block_cache_(std::make_shared<BlockCache>(options.mmap_reads ? 0 : options.block_cache_bytes)),
       current_(std::make_shared<Version>(options.num_levels)),
       compact_pointer_(options.num_levels) {}
 
@@ -41,10 +42,16 @@ uint64_t VersionSet::MaxBytesForLevel(int level) const {
 
 Status VersionSet::OpenTable(const FileMetaData& meta, std::shared_ptr<Table>* table) {
   std::string name = TableFileName(dir_, meta.number);
-  std::unique_ptr<MappedFile> file;
-  Status s = env_->NewMappedFile(name, &file);
-  if (!s.ok()) return s;
-  return Table::Open(options_, name, std::move(file), table);
+  if (options_.mmap_reads) {
+    std::unique_ptr<MappedFile> file;
+    IRON_RETURN_IF_ERROR(env_->NewMappedFile(name, &file));
+    return Table::Open(options_, name, std::move(file), table);
+  }
+  std::unique_ptr<RandomAccessFile> file;
+  IRON_RETURN_IF_ERROR(env_->NewRandomAccessFile(name, &file));
+  uint64_t size = 0;
+  IRON_RETURN_IF_ERROR(env_->GetFileSize(name, &size));
+  return Table::Open(options_, name, std::move(file), size, block_cache_, table);
 }
 
 Status VersionSet::Apply(const Version& base, const VersionEdit& edit,

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "block_cache.h"
 #include "lsm/env.h"
 #include "lsm/mutex.h"
 #include "lsm/options.h"
@@ -102,6 +103,10 @@ class VersionSet {
 
   uint64_t MaxBytesForLevel(int level) const;
 
+  // The data blocks of every table opened here (Options::block_cache_bytes);
+  // unused with Options::mmap_reads. Thread-safe; set at construction.
+  const std::shared_ptr<BlockCache>& block_cache() const { return block_cache_; }
+
  private:
   Status OpenTable(const FileMetaData& meta, std::shared_ptr<Table>* table);
   // Publishes `all` (applied to an empty version) and takes its counters.
@@ -120,6 +125,7 @@ class VersionSet {
   const Options options_;
   Env* const env_;
   Logger* const log_;
+  const std::shared_ptr<BlockCache> block_cache_;
 
   uint64_t next_file_number_ = 2;
   uint64_t manifest_number_ = 0;

@@ -98,8 +98,12 @@ class TableFaultTest : public ::testing::Test {
   std::unique_ptr<DB> db_;
 };
 
+// Tables read through mappings (Options::mmap_reads); table_read_test.cc
+// has the same for the default, pread.
 TEST_F(TableFaultTest, ShrunkTableFailsItsReadsAndTheOthersServe) {
-  ASSERT_TRUE(DB::Open(Options(), dir_.path(), &db_).ok());
+  Options o;
+  o.mmap_reads = true;
+  ASSERT_TRUE(DB::Open(o, dir_.path(), &db_).ok());
   FillTable(0, 2000);     // the table to damage
   FillTable(2000, 4000);  // a healthy one beside it
   auto tables = Tables();

@@ -55,6 +55,15 @@ struct DBStats {
   uint64_t stalls = 0;
   uint64_t memtable_bytes = 0;  // active + immutable
   uint64_t live_table_bytes = 0;
+  // Reads of table data blocks (Options::block_cache_bytes). Zero with
+  // Options::mmap_reads, where the kernel's page cache does this work.
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;       // each one a pread of a block
+  uint64_t block_cache_inserts = 0;
+  uint64_t block_cache_evictions = 0;
+  uint64_t block_cache_bytes = 0;        // held now
+  uint64_t block_cache_capacity = 0;
+  uint64_t table_pinned_bytes = 0;       // indexes and filters the open tables hold
 
   // (WAL + flush + compaction bytes written) / user bytes written.
   double WriteAmplification() const;

@@ -15,8 +15,8 @@
 //
 // Thread safety: an Env is shared by every thread of a DB and must be safe
 // for concurrent use. A file object is used by one thread at a time, except
-// MappedFile, whose bytes are immutable and may be read by any thread, and
-// a WritableFile whose IsSyncThreadSafe() is true: its Sync may run on one
+// RandomAccessFile and MappedFile, which any number of threads may read at
+// once, and a WritableFile whose IsSyncThreadSafe() is true: its Sync may run on one
 // thread while another appends.
 #pragma once
 
@@ -75,7 +75,19 @@ class WritableFile {
   virtual Status Close() = 0;
 };
 
-// A whole file mapped read-only into memory (SSTables). The bytes stay valid
+// A file read at any offset (SSTables, through the block cache). A file
+// that shrank under its reader gives a short read, never a signal.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to n bytes at `offset`. *result points into scratch (n bytes
+  // long); it is shorter than n only where the file ends. Thread-safe.
+  virtual Status Read(uint64_t offset, size_t n, std::string_view* result,
+                      char* scratch) const = 0;
+};
+
+// A whole file mapped read-only into memory (SSTables, with
+// Options::mmap_reads; repair). The bytes stay valid
 // until the object is destroyed; but a file that shrinks under the mapping,
 // or a disk that fails to read a page of it, takes pages away.
 class MappedFile {
@@ -126,6 +138,8 @@ class Env {
   // Creates or truncates.
   virtual Status NewWritableFile(const std::string& path,
                                  std::unique_ptr<WritableFile>* result) = 0;
+  virtual Status NewRandomAccessFile(const std::string& path,
+                                     std::unique_ptr<RandomAccessFile>* result) = 0;
   virtual Status NewMappedFile(const std::string& path,
                                std::unique_ptr<MappedFile>* result) = 0;
   // Creates or truncates a log file (the WAL): appended to record by
@@ -190,6 +204,10 @@ class EnvWrapper : public Env {
   }
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* result) override {
     return target_->NewWritableFile(path, result);
+  }
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* result) override {
+    return target_->NewRandomAccessFile(path, result);
   }
   Status NewMappedFile(const std::string& path, std::unique_ptr<MappedFile>* result) override {
     return target_->NewMappedFile(path, result);

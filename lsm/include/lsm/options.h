@@ -80,9 +80,26 @@ struct Options {
   uint64_t max_bytes_for_level_base = 64ull << 20;  // L1; Ln = L1 * 10^(n-1)
   int level_size_multiplier = 10;
 
-  // --- Memory ---
-  // Bytes of mapped table data allowed to stay resident in this process;
-  // beyond it the coldest mappings are released to the page cache.
+  // --- Reads ---
+  // Bytes of table data blocks kept in memory, least recently used out,
+  // one cache for all the DB's tables (0: none; every block read is then a
+  // pread, usually from the kernel's page cache). Each table also holds its
+  // index and filter for its life, about 2.2 bytes per key besides (a
+  // 10 bits/key filter and one index entry per 4 KiB block), which this
+  // budget does not count. 64 MiB: the size the engine is measured at
+  // beside LevelDB and RocksDB, and with two 8 MiB MemTables and the
+  // indexes and filters of 10M keys (about 25 MB) it keeps the process
+  // well under 256 MB.
+  size_t block_cache_bytes = 64 << 20;
+  // Read tables through a memory mapping of each whole file instead of
+  // pread and the block cache: no copy and no system call per block, but
+  // every miss a page fault, and a table that shrinks under the engine
+  // fences the whole table (guarded_mapping.h). For small databases that
+  // fit in memory; lsm/bench/FIGURES.md has the comparison.
+  bool mmap_reads = false;
+  // With mmap_reads: bytes of mapped table data allowed to stay resident
+  // in this process; beyond it the coldest mappings are released to the
+  // page cache.
   size_t max_resident_table_bytes = 160 << 20;
 };
 
