@@ -39,6 +39,17 @@ BlockCache::Block BlockCache::Insert(uint64_t id, uint64_t offset, std::string c
   return ShardOf(k).Insert(k, std::move(contents));
 }
 
+void BlockCache::Erase(uint64_t id, uint64_t offset) {
+  Key k{id, offset};
+  ShardOf(k).Erase(k);
+}
+
+size_t BlockCache::Clear() {
+  size_t released = 0;
+  for (auto& s : shards_) released += s.Clear();
+  return released;
+}
+
 BlockCacheStats BlockCache::GetStats() const {
   BlockCacheStats st;
   for (const auto& s : shards_) s.AddStats(&st);
@@ -69,6 +80,34 @@ void BlockCache::Shard::LinkNewest(Entry* e) {
   e->older = head_.older;
   e->older->newer = e;
   head_.older = e;
+}
+
+void BlockCache::Shard::Remove(Entry* e) {
+  Unlink(e);
+  usage_ -= e->charge;
+  const Key k = e->key;  // erase may destroy *e: the entry lives on only if pinned
+  table_.erase(k);
+}
+
+void BlockCache::Shard::Erase(const Key& k) {
+  MutexLock lock(&mu_);
+  auto it = table_.find(k);
+  if (it != table_.end()) Remove(it->second.get());
+}
+
+size_t BlockCache::Shard::Clear() {
+  // Destroyed outside the mutex: freeing thousands of blocks need not
+  // hold up the shard's readers.
+  std::unordered_map<Key, std::shared_ptr<Entry>, KeyHash> dropped;
+  size_t released;
+  {
+    MutexLock lock(&mu_);
+    released = usage_;
+    dropped.swap(table_);
+    head_.older = head_.newer = &head_;
+    usage_ = 0;
+  }
+  return released;
 }
 
 BlockCache::Block BlockCache::Shard::Lookup(const Key& k) {
@@ -104,11 +143,8 @@ BlockCache::Block BlockCache::Shard::Insert(const Key& k, std::string contents) 
   // The block just added is the newest: it goes last, and only if it alone
   // is over the budget.
   while (usage_ > capacity_ && head_.newer != &head_) {
-    Entry* victim = head_.newer;
-    Unlink(victim);
-    usage_ -= victim->charge;
+    Remove(head_.newer);
     ++evictions_;
-    table_.erase(victim->key);  // the entry lives on while pinned
   }
   return Block(entry, &entry->bytes);
 }

@@ -65,6 +65,12 @@ class BlockCache {
   // already there (another reader loaded it meanwhile), that one is kept
   // and returned and `contents` is dropped. Returns the block, pinned.
   Block Insert(uint64_t id, uint64_t offset, std::string contents);
+  // Drops the block if the cache holds it (its table is gone: its blocks
+  // would only wait for eviction, holding memory).
+  void Erase(uint64_t id, uint64_t offset);
+  // Drops every block (the DB rests: memory goes back to the system);
+  // returns the bytes the cache was charged for them.
+  size_t Clear();
 
   BlockCacheStats GetStats() const;
   size_t capacity() const { return capacity_; }
@@ -101,11 +107,15 @@ class BlockCache {
     void SetCapacity(size_t bytes) EXCLUDES(mu_);
     Block Lookup(const Key& k) EXCLUDES(mu_);
     Block Insert(const Key& k, std::string contents) EXCLUDES(mu_);
+    void Erase(const Key& k) EXCLUDES(mu_);
+    size_t Clear() EXCLUDES(mu_);
     void AddStats(BlockCacheStats* stats) const EXCLUDES(mu_);
 
    private:
     void Unlink(Entry* e) REQUIRES(mu_);
     void LinkNewest(Entry* e) REQUIRES(mu_);
+    // Unlinks, uncharges and drops from the table.
+    void Remove(Entry* e) REQUIRES(mu_);
 
     mutable Mutex mu_;
     size_t capacity_ GUARDED_BY(mu_) = 0;

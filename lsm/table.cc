@@ -189,6 +189,17 @@ Status Table::Open(const Options& options, std::string file_name,
   return Status::OK();
 }
 
+Table::~Table() {
+  if (!cache_ || cache_->capacity() == 0) return;
+  BlockIter index(index_, CompareInternalKeys, &file_name_, kTagSize);
+  for (index.SeekToFirst(); index.Valid(); index.Next()) {
+    std::string_view handle_bytes = index.value();
+    BlockHandle handle;
+    if (!handle.DecodeFrom(&handle_bytes)) break;
+    cache_->Erase(cache_id_, handle.offset);
+  }
+}
+
 Status Table::Finish(const Footer& footer, std::string_view range_del) {
   data_end_ = std::min<uint64_t>(footer.filter.offset, file_size_);
   // The index must at least be a well-formed block.

@@ -61,6 +61,9 @@ struct DataBlock {
 
 class Table : public std::enable_shared_from_this<Table> {
  public:
+  // Drops the table's blocks from the cache.
+  ~Table();
+
   // Over a mapping of the whole file.
   static Status Open(const Options& options, std::string file_name,
                      std::unique_ptr<MappedFile> file, std::shared_ptr<Table>* table);

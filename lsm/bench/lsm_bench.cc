@@ -9,6 +9,7 @@
 // filter. Each benchmark prints one line:
 //   <engine> <benchmark> ops=<n> ops_per_sec=<x> mb_per_sec=<y>
 //   p50_us=.. p99_us=.. p999_us=.. peak_rss_mb=.. write_amp=.. (iron; -1 if unknown)
+// Every engine gets a block cache of --cache_mb MiB (64 by default).
 // `--engine=fsync` measures the raw reference: append one record and
 // fdatasync it, in a loop, on a file in --db.
 #include <fcntl.h>
@@ -35,11 +36,13 @@
 #include "lsm/db.h"
 
 #ifdef IRON_BENCH_HAVE_LEVELDB
+#include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 #endif
 #ifdef IRON_BENCH_HAVE_ROCKSDB
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -73,9 +76,12 @@ bool ScanN(It* it, const std::string& start, int n) {
 
 class IronEngine final : public Engine {
  public:
-  IronEngine(const std::string& dir, uint64_t write_buffer_size) {
+  IronEngine(const std::string& dir, uint64_t write_buffer_size, size_t cache_bytes,
+             bool mmap_reads) {
     iron::lsm::Options o;
     if (write_buffer_size != 0) o.write_buffer_size = write_buffer_size;
+    o.block_cache_bytes = cache_bytes;
+    o.mmap_reads = mmap_reads;
     iron::lsm::Status s = iron::lsm::DB::Open(o, dir, &db_);
     if (!s.ok()) throw std::runtime_error("iron: " + s.ToString());
   }
@@ -105,9 +111,11 @@ class IronEngine final : public Engine {
 #ifdef IRON_BENCH_HAVE_LEVELDB
 class LevelDBEngine final : public Engine {
  public:
-  explicit LevelDBEngine(const std::string& dir) {
+  LevelDBEngine(const std::string& dir, size_t cache_bytes) {
     leveldb::Options o;
     o.create_if_missing = true;
+    cache_.reset(leveldb::NewLRUCache(cache_bytes));
+    o.block_cache = cache_.get();
     o.compression = leveldb::kNoCompression;
     filter_.reset(leveldb::NewBloomFilterPolicy(10));
     o.filter_policy = filter_.get();
@@ -116,7 +124,7 @@ class LevelDBEngine final : public Engine {
     if (!s.ok()) throw std::runtime_error("leveldb: " + s.ToString());
     db_.reset(db);
   }
-  ~LevelDBEngine() override { db_.reset(); }
+  ~LevelDBEngine() override { db_.reset(); }  // before the cache
   bool Put(const std::string& key, const std::string& value, bool sync) override {
     leveldb::WriteOptions wo;
     wo.sync = sync;
@@ -132,6 +140,7 @@ class LevelDBEngine final : public Engine {
 
  private:
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<leveldb::DB> db_;
 };
 #endif
@@ -139,12 +148,13 @@ class LevelDBEngine final : public Engine {
 #ifdef IRON_BENCH_HAVE_ROCKSDB
 class RocksDBEngine final : public Engine {
  public:
-  explicit RocksDBEngine(const std::string& dir) {
+  RocksDBEngine(const std::string& dir, size_t cache_bytes) {
     rocksdb::Options o;
     o.create_if_missing = true;
     o.compression = rocksdb::kNoCompression;
     rocksdb::BlockBasedTableOptions t;
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.block_cache = rocksdb::NewLRUCache(cache_bytes);
     o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     rocksdb::DB* db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
@@ -231,6 +241,9 @@ struct Config {
   uint64_t seed = 301;
   bool stats = false;
   uint64_t write_buffer_size = 0;  // iron only; 0: the engine's default
+  uint64_t cache_mb = 64;          // every engine's block cache
+  bool mmap_reads = false;         // iron only
+  bool use_existing = false;       // keep what --db holds
 };
 
 std::string MakeKey(uint64_t n, int size) {
@@ -248,13 +261,16 @@ double PeakRssMb() {
 }
 
 std::unique_ptr<Engine> OpenEngine(const Config& c) {
-  if (c.engine == "iron") return std::make_unique<IronEngine>(c.db, c.write_buffer_size);
+  const size_t cache_bytes = static_cast<size_t>(c.cache_mb) << 20;
+  if (c.engine == "iron") {
+    return std::make_unique<IronEngine>(c.db, c.write_buffer_size, cache_bytes, c.mmap_reads);
+  }
   if (c.engine == "fsync") return std::make_unique<FsyncEngine>(c.db);
 #ifdef IRON_BENCH_HAVE_LEVELDB
-  if (c.engine == "leveldb") return std::make_unique<LevelDBEngine>(c.db);
+  if (c.engine == "leveldb") return std::make_unique<LevelDBEngine>(c.db, cache_bytes);
 #endif
 #ifdef IRON_BENCH_HAVE_ROCKSDB
-  if (c.engine == "rocksdb") return std::make_unique<RocksDBEngine>(c.db);
+  if (c.engine == "rocksdb") return std::make_unique<RocksDBEngine>(c.db, cache_bytes);
 #endif
   throw std::runtime_error("engine '" + c.engine + "' is not built into this lsm_bench");
 }
@@ -317,7 +333,12 @@ int Main(int argc, char** argv) {
       "seed", po::value(&c.seed)->default_value(c.seed), "random seed")(
       "stats", po::bool_switch(&c.stats), "print the engine's statistics at the end")(
       "write_buffer_size", po::value(&c.write_buffer_size)->default_value(0),
-      "iron: MemTable size in bytes (0: the engine's default)");
+      "iron: MemTable size in bytes (0: the engine's default)")(
+      "cache_mb", po::value(&c.cache_mb)->default_value(c.cache_mb),
+      "block cache of every engine, MiB")(
+      "mmap_reads", po::bool_switch(&c.mmap_reads), "iron: read tables through mappings")(
+      "use_existing_db", po::bool_switch(&c.use_existing),
+      "read the database --db holds instead of emptying it first");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -339,7 +360,7 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (c.reads == 0) c.reads = c.num;
-  std::filesystem::remove_all(c.db);
+  if (!c.use_existing) std::filesystem::remove_all(c.db);
 
   std::unique_ptr<Engine> engine = OpenEngine(c);
   std::mt19937_64 value_rng(c.seed);

@@ -110,6 +110,28 @@ TEST(BlockCacheTest, ABudgetOfZeroKeepsNothing) {
   EXPECT_EQ(st.inserts, 0u);
 }
 
+TEST(BlockCacheTest, EraseAndClearDropBlocksButNotPins) {
+  BlockCache cache(1 << 20);
+  cache.Insert(1, 0, BlockFor(1, 0));
+  cache.Insert(1, kBlock, BlockFor(1, kBlock));
+  BlockCache::Block pinned = cache.Insert(2, 0, BlockFor(2, 0));
+  cache.Erase(1, 0);
+  cache.Erase(1, 8 * kBlock);  // not there: nothing happens
+  EXPECT_EQ(cache.Lookup(1, 0), nullptr);
+  EXPECT_NE(cache.Lookup(1, kBlock), nullptr);
+  EXPECT_EQ(cache.GetStats().blocks, 2u);
+  size_t charged = cache.GetStats().usage;
+  EXPECT_EQ(cache.Clear(), charged);
+  BlockCacheStats st = cache.GetStats();
+  EXPECT_EQ(st.usage, 0u);
+  EXPECT_EQ(st.blocks, 0u);
+  EXPECT_EQ(cache.Lookup(2, 0), nullptr);
+  EXPECT_EQ(*pinned, BlockFor(2, 0));
+  // And it fills again.
+  cache.Insert(3, 0, BlockFor(3, 0));
+  EXPECT_NE(cache.Lookup(3, 0), nullptr);
+}
+
 TEST(BlockCacheTest, EachTableGetsItsOwnId) {
   BlockCache cache(1 << 20);
   uint64_t a = cache.NewId(), b = cache.NewId();

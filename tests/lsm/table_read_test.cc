@@ -50,6 +50,7 @@ class TableReadTest : public ::testing::Test {
   std::vector<std::string> Tables() { return test::FilesOfType(dir_.path(), FileType::kTable); }
 
   test::ScratchDir dir_;
+  FaultInjectionEnv fault_env_;  // outlives db_
   std::unique_ptr<DB> db_;
 };
 
@@ -132,12 +133,11 @@ TEST_F(TableReadTest, ATableCutToNothingFailsItsReadsAndItsReopen) {
 }
 
 TEST_F(TableReadTest, AFailedReadIsAnIOErrorNamingTheTable) {
-  FaultInjectionEnv env;
   Options o;
-  o.env = &env;
+  o.env = &fault_env_;
   Open(o);
   FillTable(0, 2000);
-  env.FailAfter(FaultInjectionEnv::Op::kRead, 0, Status::IOError("injected: EIO"), ".sst");
+  fault_env_.FailAfter(FaultInjectionEnv::Op::kRead, 0, Status::IOError("injected: EIO"), ".sst");
   std::string v;
   Status s = db_->Get({}, test::NumberKey(7), &v);
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
@@ -147,7 +147,7 @@ TEST_F(TableReadTest, AFailedReadIsAnIOErrorNamingTheTable) {
   EXPECT_TRUE(it->status().IsIOError()) << it->status().ToString();
   it.reset();
   // A failed read is not cached: once the disk reads again, so does the DB.
-  env.ClearFailures();
+  fault_env_.ClearFailures();
   ASSERT_TRUE(db_->Get({}, test::NumberKey(7), &v).ok());
   EXPECT_EQ(v, Value(7));
 }
@@ -189,6 +189,29 @@ TEST_F(TableReadTest, ACompactionDoesNotFillTheCache) {
   std::string v;
   ASSERT_TRUE(db_->Get({}, test::NumberKey(3999), &v).ok());
   EXPECT_EQ(v, Value(3999));
+}
+
+TEST_F(TableReadTest, ATableGoneTakesItsBlocksAndARestingDBGivesTheCacheBack) {
+  Options o;
+  o.level0_compaction_trigger = 10;  // only the manual one
+  Open(o);
+  ASSERT_TRUE(db_);
+  FillTable(0, 2000);
+  FillTable(1000, 3000);  // overlapping: the compaction must rewrite both
+  std::string v;
+  for (int i = 0; i < 3000; i += 10) ASSERT_TRUE(db_->Get({}, test::NumberKey(i), &v).ok());
+  EXPECT_GT(db_->GetStats().block_cache_bytes, 100u << 10);
+  // The compaction replaces both tables: their blocks leave with them.
+  ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  EXPECT_EQ(db_->GetStats().block_cache_bytes, 0u);
+
+  for (int i = 0; i < 3000; i += 10) ASSERT_TRUE(db_->Get({}, test::NumberKey(i), &v).ok());
+  uint64_t held = db_->GetStats().block_cache_bytes;
+  EXPECT_GT(held, 100u << 10);
+  EXPECT_GE(db_->ReleaseIdleMemory(), held);
+  EXPECT_EQ(db_->GetStats().block_cache_bytes, 0u);
+  ASSERT_TRUE(db_->Get({}, test::NumberKey(77), &v).ok());
+  EXPECT_EQ(v, Value(77));
 }
 
 TEST_F(TableReadTest, NoCacheAtAllStillReads) {

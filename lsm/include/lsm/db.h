@@ -118,10 +118,11 @@ class DB {
   virtual DBStats GetStats() = 0;
 
   // Gives back to the system the memory the engine keeps for reuse (the
-  // blocks of flushed MemTables) that nothing has reused for a few
-  // seconds; returns the bytes given back. For a caller that knows the
-  // engine has been idle: the next MemTable after it pays a page fault
-  // per page of its memory.
+  // blocks of flushed MemTables that nothing has reused for a few
+  // seconds, and the block cache); returns the bytes given back. For a
+  // caller that knows the engine has been idle: the next MemTable after it
+  // pays a page fault per page of its memory, and the next reads a pread
+  // per block.
   virtual size_t ReleaseIdleMemory() = 0;
 
   // Damage Open met and skipped (Options::wal_recovery == kSkipDamage): one
