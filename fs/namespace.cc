@@ -135,6 +135,17 @@ Result<bool> Filesystem::IsAncestor(uint64_t ancestor, uint64_t dir) {
 
 Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_view name) {
   uint64_t child;
+  if (name == ".") {
+    // The inode itself, whatever its type and whoever asks: the kernel asks
+    // so to turn a file handle (open_by_handle_at, an NFS export) into an
+    // inode it no longer holds, having judged the caller itself (a path
+    // walk never sends "."). A deleted inode's ENOENT becomes ESTALE there.
+    auto node = inodes_->Get(parent);
+    lsm::MutexLock l(&node->mu);
+    Result<Inode*> inode = inodes_->Load(*node);
+    if (!inode.ok()) return Errno{inode.error()};
+    return inodes_->ToEntry(*node);
+  }
   {
     auto dir = inodes_->Get(parent);
     lsm::MutexLock l(&dir->mu);
@@ -142,9 +153,7 @@ Result<Entry> Filesystem::Lookup(const Caller& c, uint64_t parent, std::string_v
     if (!p.ok()) return Errno{p.error()};
     if (!(*p)->IsDir()) return Errno{ENOTDIR};
     if (CheckAccess(c, **p, kMayExec) != 0) return Errno{EACCES};
-    if (name == ".") {
-      child = parent;
-    } else if (name == "..") {
+    if (name == "..") {
       child = (*p)->parent;
     } else {
       if (int err = CheckComponent(name)) return Errno{err};

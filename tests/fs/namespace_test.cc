@@ -73,6 +73,29 @@ TEST_F(NamespaceTest, LookupErrorsAndDots) {
   EXPECT_EQ(fs_->Lookup(Alice(), d, "missing").error(), EACCES);
 }
 
+// The kernel turns a file handle (open_by_handle_at, an NFS export) into an
+// inode it no longer holds by looking up "." in that inode, whatever its
+// type, and ".." in a directory to reconnect it; a deleted inode answers
+// ENOENT, which the kernel reports as ESTALE.
+TEST_F(NamespaceTest, DotNamesAnyInodeForFileHandles) {
+  uint64_t d = Mkdir(kRootIno, "d");
+  uint64_t f = WriteFile(d, "f", "x");
+  Result<Entry> file = fs_->Lookup(Root(), f, ".");
+  ASSERT_TRUE(file.ok()) << file.error();
+  EXPECT_EQ(file->ino, f);
+  EXPECT_EQ(file->generation, 1u);  // numbers are never reused
+  EXPECT_TRUE(S_ISREG(file->attr.st_mode));
+  fs_->Forget(f, 1);
+  // Who may open by handle is the kernel's to judge (CAP_DAC_READ_SEARCH):
+  // "." needs no search permission.
+  ASSERT_TRUE(fs_->SetAttr(Root(), d, {.mode = 0700}).ok());
+  Result<Entry> dir = fs_->Lookup(Alice(), d, ".");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  fs_->Forget(d, 1);
+  ASSERT_TRUE(fs_->Unlink(Root(), d, "f").ok());
+  EXPECT_EQ(fs_->Lookup(Root(), f, ".").error(), ENOENT);
+}
+
 TEST_F(NamespaceTest, CreateErrorsInLinuxOrder) {
   uint64_t d = Mkdir(kRootIno, "d", 0755);
   WriteFile(d, "exists", "");
