@@ -181,6 +181,7 @@ lsm::Status OpenDataDir(const MountConfig& config, OpenedFilesystem* out) {
 
   lsm::Options options = fs::LsmStore::EngineOptions();
   options.write_buffer_size = config.memtable_bytes;
+  options.block_cache_bytes = config.cache_bytes;
   options.read_only = config.read_only;
   options.info_log = NewEngineLog(dir, config.read_only);
   lsm::Status s = OpenForMount(options, dir, &out->db);

@@ -52,6 +52,12 @@ constexpr std::array kOptions = std::to_array<OwnOption>({
      .help = "the engine's write buffer",
      .min = 1,
      .max = 4096},
+    {.name = "cache_size",
+     .kind = ValueKind::kMebibytes,
+     .field = &MountConfig::cache_bytes,
+     .help = "the engine's block cache: table data blocks kept in memory (0: none, every read "
+             "a pread); given back while the filesystem rests",
+     .max = 1u << 20},
     {.name = "reserve",
      .kind = ValueKind::kMebibytes,
      .field = &MountConfig::reserve_bytes,

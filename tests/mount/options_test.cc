@@ -226,8 +226,9 @@ TEST(MountOptions, BadValuesAreRefusedWithWhatIsAccepted) {
 TEST(MountOptions, ValuesLandInTheirFields) {
   ParsedCommandLine p =
       Parse({"/d", "/m", "-o", "attr_timeout=1.5,memtable_size=8,reserve=0,block_size=512", "-o",
-             "inode_cache=2048,spin_us=0,writeback,no_default_permissions"});
+             "inode_cache=2048,spin_us=0,writeback,no_default_permissions,cache_size=16"});
   ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.config.cache_bytes, 16u << 20);
   EXPECT_EQ(p.config.attr_timeout, 1.5);
   EXPECT_EQ(p.config.memtable_bytes, 8u << 20);
   EXPECT_EQ(p.config.reserve_bytes, 0u);

@@ -35,6 +35,8 @@ struct MountConfig {
   double entry_timeout = 60;
   double negative_timeout = 0;
   uint64_t memtable_bytes = 32ull << 20;
+  // The engine's block cache (lsm::Options::block_cache_bytes).
+  uint64_t cache_bytes = 64ull << 20;
   // Bytes of the data directory's disk kept free (fs::SpaceGuard); unset:
   // two MemTables and 32 MiB for WAL and manifest.
   std::optional<uint64_t> reserve_bytes;
