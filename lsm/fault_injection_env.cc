@@ -96,7 +96,11 @@ Status FaultInjectionEnv::NewRandomAccessFile(const std::string& path,
 
 Status FaultInjectionEnv::CheckRead(const std::string& path) {
   MutexLock lock(&mu_);
-  auto it = failures_.find(Op::kRead);
+  return InjectedFailure(Op::kRead, path);
+}
+
+Status FaultInjectionEnv::InjectedFailure(Op op, const std::string& path) {
+  auto it = failures_.find(op);
   if (it == failures_.end() || path.find(it->second.path_part) == std::string::npos) {
     return Status::OK();
   }
@@ -117,15 +121,7 @@ Status FaultInjectionEnv::Check(Op op, const std::string& path) {
     }
   }
   if (!active_) return Status::IOError("filesystem inactive (simulated crash)");
-  auto it = failures_.find(op);
-  if (it == failures_.end() || path.find(it->second.path_part) == std::string::npos) {
-    return Status::OK();
-  }
-  if (it->second.passes > 0) {
-    --it->second.passes;
-    return Status::OK();
-  }
-  return it->second.error;
+  return InjectedFailure(op, path);
 }
 
 Status FaultInjectionEnv::OnAppend(const std::string& path, uint64_t n) {

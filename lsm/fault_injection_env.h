@@ -125,6 +125,8 @@ class FaultInjectionEnv final : public Env {
   Status Check(Op op, const std::string& path) REQUIRES(mu_);
   // OK, or the failure to inject for one read of `path`.
   Status CheckRead(const std::string& path);
+  // The failure FailAfter arranged for `op` on `path`, once its turn has come.
+  Status InjectedFailure(Op op, const std::string& path) REQUIRES(mu_);
   // OK if `n` more bytes of space may be taken (appended or preallocated).
   Status OnAppend(const std::string& path, uint64_t n);
   Status OnPreallocate(const std::string& path, uint64_t n);
