@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <type_traits>
 #include <utility>
@@ -144,7 +145,9 @@ std::optional<double> ParseSeconds(std::string_view v) {
   std::string s(v);  // strtod wants a terminated string
   char* end = nullptr;
   double d = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0' || d < 0) return std::nullopt;
+  // NaN and infinity are refused too: the kernel takes whole seconds and
+  // nanoseconds, which neither converts to.
+  if (end == s.c_str() || *end != '\0' || !std::isfinite(d) || d < 0) return std::nullopt;
   return d;
 }
 

@@ -213,6 +213,11 @@ TEST(MountOptions, BadValuesAreRefusedWithWhatIsAccepted) {
             "bad value for -o memtable_size: '0' (MiB, 1..4096)");
   EXPECT_EQ(Parse({"/d", "/m", "-o", "attr_timeout=-1"}).error,
             "bad value for -o attr_timeout: '-1' (seconds, a number >= 0)");
+  // A timeout the kernel cannot be given: not a number, or no end.
+  EXPECT_EQ(Parse({"/d", "/m", "-o", "entry_timeout=nan"}).error,
+            "bad value for -o entry_timeout: 'nan' (seconds, a number >= 0)");
+  EXPECT_EQ(Parse({"/d", "/m", "-o", "attr_timeout=inf"}).error,
+            "bad value for -o attr_timeout: 'inf' (seconds, a number >= 0)");
   EXPECT_EQ(Parse({"/d", "/m", "-o", "block_size=1000"}).error,
             "bad value for -o block_size: '1000' (a power of two, 512..1048576)");
   EXPECT_EQ(Parse({"/d", "/m", "-o", "inode_cache=lots"}).error,
