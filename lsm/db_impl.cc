@@ -31,6 +31,12 @@ constexpr size_t kSmallBatchBytes = 128 << 10;
 constexpr int kGatherMicros = 60;
 // Writers a leader wakes in one pass after releasing the mutex.
 constexpr size_t kMaxWakeups = 64;
+// Deletion-triggered compaction: a table whose deletions hide at least
+// this many bytes deeper down per byte its compaction reads is compacted
+// at once; any other with deletions that hide something, once no write
+// has come for this long.
+constexpr double kDeletionCompactionRatio = 0.5;
+constexpr auto kIdleBeforeDeletionCompaction = std::chrono::seconds(5);
 
 Status ValidateOptions(const Options& o) {
   if (o.write_buffer_size < (64 << 10)) {
@@ -784,7 +790,10 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
     if (!m) continue;
     children.push_back(m->NewIterator());
     if (m->HasRangeTombstones()) {
-      if (auto t = m->RangeTombstonesIn(lower, upper)) p.tombstones.push_back(std::move(t));
+      const std::vector<SequenceNumber> reader{p.snapshot};
+      if (auto t = m->RangeTombstonesIn(lower, upper, &reader)) {
+        p.tombstones.push_back(std::move(t));
+      }
     }
   }
   version->AddIterators(lower, upper, &children, &p.tombstones, options.skip_damaged_blocks);
@@ -840,11 +849,14 @@ uint64_t DBImpl::NewOutputFileNumber() {
 Status DBImpl::WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit) {
   uint64_t start = env_->NowMicros();
   SequenceNumber smallest_snapshot = SmallestSnapshot();
+  const std::vector<SequenceNumber> snapshots(snapshots_.begin(), snapshots_.end());
   mu_.Unlock();
 
+  // Only the tombstone sequences some reader can tell apart are written:
+  // nested ranges (a file truncated again and again) stay linear.
   std::vector<RangeTombstone> tombstones;
   if (mem->HasRangeTombstones()) {
-    if (auto t = mem->RangeTombstonesIn(nullptr, nullptr)) tombstones = t->tombstones();
+    if (auto t = mem->RangeTombstonesIn(nullptr, nullptr, &snapshots)) tombstones = t->tombstones();
   }
   TableOutput out(options_, env_, dir_, UINT64_MAX, [this] { return NewOutputFileNumber(); },
                   std::move(tombstones));
@@ -946,13 +958,8 @@ void DBImpl::CompactionThread() {
   MutexLock lock(&mu_);
   int failures = 0;
   for (;;) {
-    while (!shutting_down_ &&
-           !(!compacting_ && permanent_error_.ok() && versions_->MaxScore() >= 1.0)) {
-      bg_cv_.Wait(&mu_);
-    }
-    if (shutting_down_) break;
-    std::unique_ptr<Compaction> c = versions_->PickCompaction();
-    if (!c) continue;
+    std::unique_ptr<Compaction> c = NextCompaction();
+    if (!c) break;  // shutting down
     compacting_ = true;
     Status s = RunCompaction(c.get());
     NoteCompactionFailure(s);
@@ -975,6 +982,51 @@ void DBImpl::CompactionThread() {
   }
 }
 
+std::unique_ptr<Compaction> DBImpl::NextCompaction() {
+  // Writes seen when the DB last looked busy, and when it counts as idle
+  // (kept across calls: idle compactions follow each other at once).
+  uint64_t& writes_seen = idle_writes_seen_;
+  auto& idle_at = idle_at_;
+  if (writes_ != writes_seen) {
+    writes_seen = writes_;
+    idle_at = CondVar::Clock::now() + kIdleBeforeDeletionCompaction;
+  }
+  while (!shutting_down_) {
+    if (!compacting_ && permanent_error_.ok()) {
+      if (versions_->MaxScore() >= 1.0) {
+        if (auto c = versions_->PickCompaction()) return c;
+      }
+      // Deletions that hide much more than compacting them reads are paid
+      // at once; the rest once writes have rested a while, so that space
+      // comes back without a manual compaction.
+      const bool idle = writes_ == writes_seen && CondVar::Clock::now() >= idle_at;
+      if (idle && !imm_ && mem_->NumDeletions() != 0 && idle_flushed_at_writes_ != writes_) {
+        // Deletions resting in the MemTable hide nothing from compaction
+        // until they are in a table: flush them (once per quiet spell).
+        idle_flushed_at_writes_ = writes_;
+        mu_.Unlock();
+        Status s = Flush();
+        mu_.Lock();
+        if (!s.ok() && !shutting_down_) Log("flushing resting deletions: " + s.ToString());
+        continue;
+      }
+      if (auto c = versions_->PickDeletionCompaction(
+              SmallestSnapshot(), idle ? 0.0 : kDeletionCompactionRatio)) {
+        return c;
+      }
+    }
+    if (writes_ != writes_seen) {
+      writes_seen = writes_;
+      idle_at = CondVar::Clock::now() + kIdleBeforeDeletionCompaction;
+    }
+    // Writes do not wake this thread: it looks again at least every
+    // kIdleBeforeDeletionCompaction for deletions that came to rest.
+    const auto now = CondVar::Clock::now();
+    bg_cv_.WaitUntil(&mu_, idle_at > now ? idle_at : now + kIdleBeforeDeletionCompaction);
+  }
+  return nullptr;
+}
+
 Status DBImpl::RunCompaction(Compaction* c) {
   uint64_t start = env_->NowMicros();
   VersionEdit edit;
@@ -992,10 +1044,11 @@ Status DBImpl::RunCompaction(Compaction* c) {
   }
 
   SequenceNumber smallest_snapshot = SmallestSnapshot();
+  const std::vector<SequenceNumber> snapshots(snapshots_.begin(), snapshots_.end());
   std::vector<FileMetaData> outputs;
   uint64_t bytes_written = 0;
   mu_.Unlock();
-  Status s = MergeCompactionInputs(*c, smallest_snapshot, &outputs, &bytes_written);
+  Status s = MergeCompactionInputs(*c, smallest_snapshot, snapshots, &outputs, &bytes_written);
   mu_.Lock();
   if (s.ok()) {
     for (const auto& f : outputs) edit.AddFile(c->output_level(), f);
@@ -1045,33 +1098,47 @@ class DeeperLevelCursor {
 }  // namespace
 
 Status DBImpl::MergeCompactionInputs(const Compaction& c, SequenceNumber smallest_snapshot,
+                                     const std::vector<SequenceNumber>& snapshots,
                                      std::vector<FileMetaData>* outputs,
                                      uint64_t* bytes_written) {
-  std::vector<std::unique_ptr<Iterator>> children;
   std::vector<RangeTombstone> tombstones;
-  std::vector<std::shared_ptr<Table>> tables;
   for (const auto& level : c.inputs) {
     for (const auto& f : level) {
-      children.push_back(f->table->NewIterator(/*fill_cache=*/false));
-      tables.push_back(f->table);
       const RangeTombstonesPtr& t = f->table->range_tombstones();
       if (t) tombstones.insert(tombstones.end(), t->tombstones().begin(), t->tombstones().end());
     }
   }
-  std::sort(tombstones.begin(), tombstones.end(), [](const auto& a, const auto& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.sequence > b.sequence;
-  });
-  FragmentedRangeTombstones covering(tombstones);
-  // A tombstone every reader sees, over a range nothing deeper holds, has
-  // done its work here and is dropped with what it covered.
-  std::vector<RangeTombstone> kept;
-  for (auto& t : tombstones) {
-    if (t.sequence <= smallest_snapshot &&
-        !c.version->DeeperLevelsOverlap(c.output_level(), t.begin, t.end)) {
-      continue;
+  FragmentedRangeTombstones covering(std::move(tombstones));
+  // A table of the lower level that lies wholly under tombstones newer
+  // than all it holds, which every reader sees, is not read at all: it
+  // goes with the compaction's inputs and nothing of it is written. (Its
+  // own tombstones are older than, and inside, the ones that cover it.)
+  std::vector<std::unique_ptr<Iterator>> children;
+  std::vector<std::shared_ptr<Table>> tables;
+  for (int which = 0; which < 2; ++which) {
+    for (const auto& f : c.inputs[which]) {
+      const bool sentinel_end = ExtractValueType(f->meta.largest) == ValueType::kRangeDeletion &&
+                                ExtractSequence(f->meta.largest) == kMaxSequenceNumber;
+      if (which == 1 && !covering.empty() &&
+          covering.CoversWhole(f->smallest_user_key(), f->largest_user_key(), !sentinel_end,
+                               f->meta.largest_sequence, smallest_snapshot)) {
+        ++tables_dropped_whole_;
+        continue;
+      }
+      children.push_back(f->table->NewIterator(/*fill_cache=*/false));
+      tables.push_back(f->table);
     }
-    kept.push_back(std::move(t));
   }
+  // The inputs' tombstones, written out fragmented and collapsed to the
+  // sequences a reader can tell apart, so that overlapping ones from
+  // several inputs do not add up. A tombstone every reader sees, over a
+  // range nothing deeper holds, has done its work here and is dropped with
+  // what it covered.
+  std::vector<RangeTombstone> kept =
+      covering.Collapse(snapshots, [&](const RangeTombstone& t) {
+        return t.sequence <= smallest_snapshot &&
+               !c.version->DeeperLevelsOverlap(c.output_level(), t.begin, t.end);
+      });
 
   TableOutput out(options_, env_, dir_, options_.target_file_size,
                   [this] { return NewOutputFileNumber(); }, std::move(kept));
@@ -1290,6 +1357,7 @@ DBStats DBImpl::GetStats() {
   st.bloom_checked = bloom_checked_.load();
   st.bloom_useful = bloom_useful_.load();
   st.stall_micros = stall_micros_;
+  st.tables_dropped_whole = tables_dropped_whole_.load();
   st.stalls = stalls_;
   if (mem_) st.memtable_bytes += mem_->ApproximateMemoryUsage();
   if (imm_) st.memtable_bytes += imm_->ApproximateMemoryUsage();

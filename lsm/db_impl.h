@@ -126,9 +126,14 @@ class DBImpl final : public DB {
   Status WriteLevel0Table(const std::shared_ptr<MemTable>& mem, VersionEdit* edit)
       REQUIRES(mu_);
   Status FlushImmutable() REQUIRES(mu_);
+  // Waits for the next compaction worth running (size-triggered first,
+  // then deletion-triggered: version_set.h); nullptr once shutting down.
+  std::unique_ptr<Compaction> NextCompaction() REQUIRES(mu_);
   Status RunCompaction(Compaction* c) REQUIRES(mu_);
   // The merge of a compaction, run without the mutex.
+  // snapshots: the live snapshots, ascending.
   Status MergeCompactionInputs(const Compaction& c, SequenceNumber smallest_snapshot,
+                               const std::vector<SequenceNumber>& snapshots,
                                std::vector<FileMetaData>* outputs, uint64_t* bytes_written);
   void RemoveObsoleteFiles() REQUIRES(mu_);
   uint64_t NewOutputFileNumber() EXCLUDES(mu_);
@@ -211,6 +216,10 @@ class DBImpl final : public DB {
   uint64_t flushes_done_ GUARDED_BY(mu_) = 0;
   std::thread flush_thread_;
   std::thread compaction_thread_;
+  // NextCompaction's view of idleness (the compaction thread's alone).
+  uint64_t idle_writes_seen_ GUARDED_BY(mu_) = 0;
+  CondVar::Clock::time_point idle_at_ GUARDED_BY(mu_){};
+  uint64_t idle_flushed_at_writes_ GUARDED_BY(mu_) = UINT64_MAX;
 
   // Statistics.
   std::vector<CompactionStats> level_stats_ GUARDED_BY(mu_);
@@ -222,6 +231,8 @@ class DBImpl final : public DB {
   uint64_t wal_sync_micros_ GUARDED_BY(mu_) = 0;
   uint64_t user_bytes_ GUARDED_BY(mu_) = 0;
   uint64_t wal_bytes_ GUARDED_BY(mu_) = 0;
+  // Compaction inputs deleted whole under a range tombstone, unread.
+  std::atomic<uint64_t> tables_dropped_whole_{0};
   std::atomic<uint64_t> bloom_checked_{0};
   std::atomic<uint64_t> bloom_useful_{0};
   std::atomic<uint64_t> table_reads_since_trim_{0};  // table reads, ever

@@ -30,7 +30,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
     WriterMutexLock l(&tombstones_mu_);
     tombstones_.Add({std::string(key), std::string(value), seq});
     tombstone_count_.fetch_add(1, std::memory_order_release);
-    tombstone_bytes_.fetch_add(key.size() + value.size() + 64, std::memory_order_relaxed);
+    tombstone_bytes_.store(tombstones_.ApproximateMemoryUsage(), std::memory_order_relaxed);
     entries_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -47,6 +47,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view key,
   filter_.Add(BloomHash(key));  // before the entry can be found
   table_.Insert(buf);
   entries_.fetch_add(1, std::memory_order_relaxed);
+  if (type == ValueType::kDeletion) deletions_.fetch_add(1, std::memory_order_relaxed);
 }
 
 MemTable::LookupResult MemTable::Get(const LookupKey& key) const {
@@ -120,13 +121,14 @@ SequenceNumber MemTable::MaxCoveringTombstone(std::string_view user_key,
   return tombstones_.MaxCoveringSequence(user_key, snapshot);
 }
 
-RangeTombstonesPtr MemTable::RangeTombstonesIn(const std::string* lower,
-                                               const std::string* upper) const {
+RangeTombstonesPtr MemTable::RangeTombstonesIn(
+    const std::string* lower, const std::string* upper,
+    const std::vector<SequenceNumber>* snapshots) const {
   if (!HasRangeTombstones()) return nullptr;
   std::vector<RangeTombstone> pieces;
   {
     ReaderMutexLock l(&tombstones_mu_);
-    pieces = tombstones_.Overlapping(lower, upper);
+    pieces = tombstones_.Overlapping(lower, upper, snapshots);
   }
   if (pieces.empty()) return nullptr;
   return std::make_shared<FragmentedRangeTombstones>(std::move(pieces));

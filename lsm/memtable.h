@@ -64,11 +64,21 @@ class MemTable {
   // user_key, or 0.
   SequenceNumber MaxCoveringTombstone(std::string_view user_key, SequenceNumber snapshot) const;
   // The range tombstones overlapping [lower, upper) (nullptr: unbounded),
-  // fragmented, for an iterator; nullptr if there are none.
-  RangeTombstonesPtr RangeTombstonesIn(const std::string* lower, const std::string* upper) const;
+  // fragmented, for an iterator; nullptr if there are none. Given
+  // `snapshots` (ascending), only the sequences a reader at one of them or
+  // later can tell apart (range_tombstone.h): what a flush writes, and all
+  // an iterator at one snapshot needs.
+  RangeTombstonesPtr RangeTombstonesIn(
+      const std::string* lower, const std::string* upper,
+      const std::vector<SequenceNumber>* snapshots = nullptr) const;
 
   size_t ApproximateMemoryUsage() const;
   uint64_t NumEntries() const { return entries_.load(std::memory_order_relaxed); }
+  // Point deletions and range tombstones added.
+  uint64_t NumDeletions() const {
+    return deletions_.load(std::memory_order_relaxed) +
+           tombstone_count_.load(std::memory_order_relaxed);
+  }
   bool Empty() const { return NumEntries() == 0; }
 
   // Orders the arena's length-prefixed entries by internal key.
@@ -83,6 +93,10 @@ class MemTable {
   Table table_;
   MemTableFilter filter_;
   std::atomic<uint64_t> entries_{0};
+  std::atomic<uint64_t> deletions_{0};
+  // What tombstones_ takes, which nesting can make grow faster than the
+  // tombstones added: counted in ApproximateMemoryUsage, so that the
+  // MemTable fills (and is flushed, collapsed) within write_buffer_size.
   std::atomic<size_t> tombstone_bytes_{0};
   std::atomic<uint64_t> tombstone_count_{0};
 

@@ -5,6 +5,47 @@
 
 namespace iron::lsm {
 
+void KeepVisibleSequences(const std::vector<SequenceNumber>& snapshots,
+                          std::vector<SequenceNumber>* sequences) {
+  auto& seqs = *sequences;
+  if (seqs.size() <= 1) return;
+  std::vector<SequenceNumber> kept{seqs.front()};
+  for (SequenceNumber snap : snapshots) {
+    // The first (newest) sequence at or below the snapshot.
+    auto it = std::lower_bound(seqs.begin(), seqs.end(), snap, std::greater<>());
+    if (it != seqs.end()) kept.push_back(*it);
+  }
+  std::sort(kept.begin(), kept.end(), std::greater<>());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  seqs = std::move(kept);
+}
+
+void JoinAbutting(std::vector<RangeTombstone>* pieces) {
+  std::vector<RangeTombstone> out;
+  out.reserve(pieces->size());
+  // The pieces of the previous group (same begin): sequence and index.
+  std::vector<std::pair<SequenceNumber, size_t>> open, current;
+  std::string group;  // the begin of the current group
+  for (RangeTombstone& p : *pieces) {
+    if (p.begin != group) {
+      open.swap(current);
+      current.clear();
+      group = p.begin;
+    }
+    auto it = std::find_if(open.begin(), open.end(), [&](const auto& o) {
+      return o.first == p.sequence && out[o.second].end == p.begin;
+    });
+    if (it != open.end()) {
+      out[it->second].end = std::move(p.end);
+      current.emplace_back(p.sequence, it->second);
+    } else {
+      out.push_back(std::move(p));
+      current.emplace_back(out.back().sequence, out.size() - 1);
+    }
+  }
+  *pieces = std::move(out);
+}
+
 // Sweep the sorted boundaries once, keeping the set of tombstones active
 // over the current piece; each piece between two consecutive boundaries
 // that some tombstone covers becomes a fragment.
@@ -60,6 +101,47 @@ SequenceNumber FragmentedRangeTombstones::MaxCoveringSequence(std::string_view u
   return 0;
 }
 
+bool FragmentedRangeTombstones::CoversWhole(std::string_view begin, std::string_view last,
+                                            bool last_inclusive, SequenceNumber sequence,
+                                            SequenceNumber snapshot) const {
+  auto it = std::upper_bound(fragments_.begin(), fragments_.end(), begin,
+                             [](std::string_view k, const Fragment& f) { return k < f.end; });
+  std::string_view cursor = begin;
+  for (; it != fragments_.end(); ++it) {
+    if (cursor < std::string_view(it->begin)) return false;  // a gap
+    auto visible = std::find_if(it->sequences.begin(), it->sequences.end(),
+                                [&](SequenceNumber s) { return s <= snapshot; });
+    if (visible == it->sequences.end() || *visible <= sequence) return false;
+    cursor = it->end;
+    if (last_inclusive ? cursor > last : cursor >= last) return true;
+  }
+  return false;
+}
+
+size_t FragmentedRangeTombstones::sequence_count() const {
+  size_t n = 0;
+  for (const auto& f : fragments_) n += f.sequences.size();
+  return n;
+}
+
+std::vector<RangeTombstone> FragmentedRangeTombstones::Collapse(
+    const std::vector<SequenceNumber>& snapshots,
+    const std::function<bool(const RangeTombstone&)>& drop) const {
+  std::vector<RangeTombstone> out;
+  std::vector<SequenceNumber> seqs;
+  for (const auto& f : fragments_) {
+    seqs = f.sequences;
+    KeepVisibleSequences(snapshots, &seqs);
+    for (SequenceNumber s : seqs) {
+      RangeTombstone t{f.begin, f.end, s};
+      if (drop && drop(t)) continue;
+      out.push_back(std::move(t));
+    }
+  }
+  JoinAbutting(&out);
+  return out;
+}
+
 }  // namespace iron::lsm
 
 namespace iron::lsm {
@@ -71,6 +153,7 @@ void RangeTombstoneMap::SplitAt(const std::string& key) {
   if (it->first == key || it->second.end <= key) return;
   Piece right = it->second;
   it->second.end = key;
+  bytes_ += PieceBytes(key, right);
   fragments_.emplace(key, std::move(right));
 }
 
@@ -84,13 +167,16 @@ void RangeTombstoneMap::Add(const RangeTombstone& t) {
     if (it == fragments_.end() || it->first > cursor) {
       // A gap [cursor, next begin or end) covered by nothing yet.
       std::string gap_end = (it == fragments_.end() || it->first > t.end) ? t.end : it->first;
-      fragments_.emplace_hint(it, cursor, Piece{gap_end, {t.sequence}});
+      Piece gap{gap_end, {t.sequence}};
+      bytes_ += PieceBytes(cursor, gap);
+      fragments_.emplace_hint(it, cursor, std::move(gap));
       cursor = gap_end;
       continue;
     }
     auto& seqs = it->second.sequences;
     seqs.insert(std::upper_bound(seqs.begin(), seqs.end(), t.sequence, std::greater<>()),
                 t.sequence);
+    bytes_ += sizeof(SequenceNumber);
     cursor = it->second.end;
     ++it;
   }
@@ -108,9 +194,11 @@ SequenceNumber RangeTombstoneMap::MaxCoveringSequence(std::string_view user_key,
   return 0;
 }
 
-std::vector<RangeTombstone> RangeTombstoneMap::Overlapping(const std::string* lower,
-                                                           const std::string* upper) const {
+std::vector<RangeTombstone> RangeTombstoneMap::Overlapping(
+    const std::string* lower, const std::string* upper,
+    const std::vector<SequenceNumber>* snapshots) const {
   std::vector<RangeTombstone> out;
+  std::vector<SequenceNumber> seqs;
   auto it = fragments_.begin();
   if (lower != nullptr) {
     it = fragments_.upper_bound(*lower);
@@ -121,10 +209,15 @@ std::vector<RangeTombstone> RangeTombstoneMap::Overlapping(const std::string* lo
   }
   for (; it != fragments_.end(); ++it) {
     if (upper != nullptr && it->first >= *upper) break;
-    for (SequenceNumber s : it->second.sequences) {
-      out.push_back({it->first, it->second.end, s});
+    if (snapshots == nullptr) {
+      for (SequenceNumber s : it->second.sequences) out.push_back({it->first, it->second.end, s});
+      continue;
     }
+    seqs = it->second.sequences;
+    KeepVisibleSequences(*snapshots, &seqs);
+    for (SequenceNumber s : seqs) out.push_back({it->first, it->second.end, s});
   }
+  if (snapshots != nullptr) JoinAbutting(&out);
   return out;
 }
 

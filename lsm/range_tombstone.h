@@ -8,10 +8,19 @@
 // fragments, each carrying the sequences of every tombstone that covers it,
 // so a lookup is one binary search.
 //
+// Memory. A fragment holds every sequence that covers it, so n nested
+// tombstones (a file truncated n times: [k_i, end) for each i) make n
+// fragments of up to n sequences each. Only some of those sequences can
+// still be told apart by a reader: the newest, and for each live snapshot
+// the newest at or below it (RocksDB's snapshot stripes). Whatever writes
+// tombstones out (a flush, a compaction) keeps only those (Collapse), so
+// what a table holds is linear in its tombstones whatever their nesting.
+//
 // Thread safety: a FragmentedRangeTombstones is immutable after
 // construction and may be shared by any number of readers.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +36,12 @@ struct RangeTombstone {
   std::string end;    // exclusive user key
   SequenceNumber sequence = 0;
 };
+
+// Keeps of `sequences` (descending) only those a reader can tell apart:
+// the newest, and for each of `snapshots` (ascending) the newest at or
+// below it.
+void KeepVisibleSequences(const std::vector<SequenceNumber>& snapshots,
+                          std::vector<SequenceNumber>* sequences);
 
 class FragmentedRangeTombstones {
  public:
@@ -48,6 +63,26 @@ class FragmentedRangeTombstones {
               SequenceNumber snapshot) const {
     return MaxCoveringSequence(user_key, snapshot) > sequence;
   }
+
+  // The fragments as tombstones to write out: one per fragment and
+  // sequence that a reader at `snapshots` (ascending) or later can tell
+  // apart (see above), without those `drop` says have done their work,
+  // with neighbours that abut and carry the same sequence joined again.
+  // Sorted by begin.
+  std::vector<RangeTombstone> Collapse(
+      const std::vector<SequenceNumber>& snapshots,
+      const std::function<bool(const RangeTombstone&)>& drop = nullptr) const;
+
+  // True if every user key from `begin` to `last` (inclusive, or
+  // exclusive if !last_inclusive) is covered, as of `snapshot`, by a
+  // tombstone newer than `sequence`: a table holding only such keys, none
+  // newer than `sequence`, is deleted whole.
+  bool CoversWhole(std::string_view begin, std::string_view last, bool last_inclusive,
+                   SequenceNumber sequence, SequenceNumber snapshot) const;
+
+  // Fragments held (a measure of memory, for tests).
+  size_t fragment_count() const { return fragments_.size(); }
+  size_t sequence_count() const;
 
  private:
   struct Fragment {
@@ -72,9 +107,15 @@ class RangeTombstoneMap {
   bool empty() const { return fragments_.empty(); }
   SequenceNumber MaxCoveringSequence(std::string_view user_key, SequenceNumber snapshot) const;
   // Tombstone pieces overlapping [lower, upper) (nullptr: unbounded), one
-  // per fragment and sequence.
-  std::vector<RangeTombstone> Overlapping(const std::string* lower,
-                                          const std::string* upper) const;
+  // per fragment and sequence; given `snapshots` (ascending), only the
+  // sequences a reader at one of them or later can tell apart, with
+  // abutting pieces of one sequence joined.
+  std::vector<RangeTombstone> Overlapping(
+      const std::string* lower, const std::string* upper,
+      const std::vector<SequenceNumber>* snapshots = nullptr) const;
+  // Bytes the fragments take (keys, sequences and bookkeeping): grows
+  // with nesting, which the count of tombstones added does not show.
+  size_t ApproximateMemoryUsage() const { return bytes_; }
 
  private:
   struct Piece {
@@ -84,7 +125,16 @@ class RangeTombstoneMap {
   // Splits the piece containing `key` strictly inside it, if any, at `key`.
   void SplitAt(const std::string& key);
 
+  static size_t PieceBytes(const std::string& begin, const Piece& p) {
+    return begin.size() + p.end.size() + p.sequences.size() * sizeof(SequenceNumber) + 96;
+  }
+
   std::map<std::string, Piece, std::less<>> fragments_;  // by begin; disjoint
+  size_t bytes_ = 0;
 };
+
+// Joins abutting tombstones of one sequence; `pieces` sorted by begin,
+// pieces of one sequence disjoint.
+void JoinAbutting(std::vector<RangeTombstone>* pieces);
 
 }  // namespace iron::lsm

@@ -49,6 +49,7 @@ Status TableOutput::Add(std::string_view ikey, std::string_view value) {
   if (current_.smallest.empty()) current_.smallest.assign(ikey);
   current_.largest.assign(ikey);
   current_.largest_sequence = std::max(current_.largest_sequence, ExtractSequence(ikey));
+  if (ExtractValueType(ikey) == ValueType::kDeletion) ++current_.num_deletions;
   builder_->Add(ikey, value);
   last_user_key_.assign(user_key);
   return builder_->status();
@@ -70,6 +71,7 @@ Status TableOutput::CloseTable(const std::string* cut) {
     if (piece.begin >= piece.end) continue;
     if (!builder_) IRON_RETURN_IF_ERROR(OpenTable());
     builder_->AddRangeTombstone(piece);
+    ++current_.num_deletions;
     std::string lo = MakeInternalKey(piece.begin, piece.sequence, ValueType::kRangeDeletion);
     std::string hi = MakeInternalKey(piece.end, kMaxSequenceNumber, ValueType::kRangeDeletion);
     if (current_.smallest.empty() || CompareInternalKeys(lo, current_.smallest) < 0) {

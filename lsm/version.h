@@ -42,6 +42,16 @@ struct VersionGetStats {
   uint64_t bloom_useful = 0;
 };
 
+// A table whose deletions (point deletes and range tombstones) hide data
+// in deeper levels: compacting it down frees `hidden_bytes` (an estimate)
+// for `cost_bytes` read (the table and what it overlaps one level down).
+struct DeletionDebt {
+  int level = 0;
+  LiveFilePtr file;
+  uint64_t hidden_bytes = 0;
+  uint64_t cost_bytes = 0;
+};
+
 class Version {
  public:
   explicit Version(int num_levels) : levels_(num_levels) {}
@@ -79,8 +89,16 @@ class Version {
   // Index into a sorted level of the first file whose largest key >= ikey.
   static size_t FindFile(const std::vector<LiveFilePtr>& files, std::string_view ikey);
 
+  // Deletion-triggered compaction. Called once, before the version is
+  // published: finds every table (above the last level) whose deletions
+  // hide data deeper down, or that is mostly deletions, most hidden bytes
+  // per byte read first. Reads only the tables' indexes (mapped).
+  void ComputeDeletionDebts();
+  const std::vector<DeletionDebt>& deletion_debts() const { return deletion_debts_; }
+
  private:
   std::vector<std::vector<LiveFilePtr>> levels_;
+  std::vector<DeletionDebt> deletion_debts_;
 };
 
 }  // namespace iron::lsm

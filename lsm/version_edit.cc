@@ -13,6 +13,7 @@ enum Tag : uint32_t {
   kLastSequence = 3,
   kDeletedFile = 4,
   kNewFile = 5,
+  kNewFileDeletions = 6,  // for the kNewFile just before it
 };
 
 constexpr int kMaxLevels = 16;
@@ -60,6 +61,10 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutLengthPrefixed(dst, f.largest);
     PutVarint64(dst, f.num_entries);
     PutVarint64(dst, f.largest_sequence);
+    if (f.num_deletions != 0) {
+      PutVarint32(dst, kNewFileDeletions);
+      PutVarint64(dst, f.num_deletions);
+    }
   }
 }
 
@@ -104,6 +109,13 @@ Status VersionEdit::DecodeFrom(std::string_view src) {
         }
         break;
       }
+      case kNewFileDeletions:
+        if (!new_files_.empty() && GetVarint64(&input, &v)) {
+          new_files_.back().second.num_deletions = v;
+        } else {
+          bad = "new file deletions";
+        }
+        break;
       default:
         bad = "unknown field tag";
     }

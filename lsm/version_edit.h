@@ -26,6 +26,10 @@ struct FileMetaData {
   std::string largest;   // internal key; a tombstone's end appears as (end, kMax, RangeDel)
   uint64_t num_entries = 0;
   SequenceNumber largest_sequence = 0;
+  // Point deletions and range tombstones in the table: what may hide data
+  // deeper down (deletion-triggered compaction, version_set.h). 0 for a
+  // table recorded before the count was kept.
+  uint64_t num_deletions = 0;
 };
 
 class VersionEdit {

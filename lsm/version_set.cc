@@ -95,6 +95,7 @@ Status VersionSet::Apply(const Version& base, const VersionEdit& edit,
       }
     }
   }
+  v->ComputeDeletionDebts();
   *result = std::move(v);
   return Status::OK();
 }
@@ -417,6 +418,29 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   AddNextLevelInputs(c.get());
   c->trivial_move = best_level > 0 && c->inputs[0].size() == 1 && c->inputs[1].empty();
   return c;
+}
+
+std::unique_ptr<Compaction> VersionSet::PickDeletionCompaction(SequenceNumber smallest_snapshot,
+                                                               double min_ratio) {
+  const auto& v = current_;
+  for (const DeletionDebt& d : v->deletion_debts()) {
+    if (static_cast<double>(d.hidden_bytes) < min_ratio * static_cast<double>(d.cost_bytes)) {
+      break;  // sorted by that ratio
+    }
+    if (d.file->meta.largest_sequence > smallest_snapshot) continue;
+    auto c = std::make_unique<Compaction>();
+    c->level = d.level;
+    c->version = v;
+    if (d.level == 0) {
+      c->inputs[0] = v->files(0);
+    } else {
+      c->inputs[0] = {d.file};
+    }
+    AddNextLevelInputs(c.get());
+    c->trivial_move = false;
+    return c;
+  }
+  return nullptr;
 }
 
 std::unique_ptr<Compaction> VersionSet::CompactRangeAt(int level, const std::string_view* begin,

@@ -97,6 +97,15 @@ class VersionSet {
                                              const std::string_view* end);
   // Highest compaction score: >= 1 means some level needs work.
   double MaxScore() const;
+  // Deletion-triggered compaction (Version::deletion_debts): the table
+  // whose deletions hide the most data deeper down per byte a compaction
+  // reads, if that ratio is at least min_ratio and every reader sees the
+  // whole table (its largest sequence <= smallest_snapshot, so what it
+  // deletes can go). It is merged into the next level, never just moved,
+  // so that deletions over nothing deeper are dropped on the way. A
+  // level-0 table brings every level-0 table along (they overlap in time).
+  std::unique_ptr<Compaction> PickDeletionCompaction(SequenceNumber smallest_snapshot,
+                                                     double min_ratio);
 
   // File numbers of every table some live Version still references.
   void AddLiveFiles(std::set<uint64_t>* live);

@@ -19,6 +19,7 @@ TEST(VersionEditTest, EncodeDecodeRoundTrip) {
                                 ValueType::kRangeDeletion);
     f.num_entries = 99 + i;
     f.largest_sequence = 500 + i;
+    f.num_deletions = i % 2 == 0 ? 0 : 7 * i;  // absent (0) and present
     edit.AddFile(i, f);
     edit.RemoveFile(i + 1, 3 + i);
   }
@@ -36,6 +37,8 @@ TEST(VersionEditTest, EncodeDecodeRoundTrip) {
   EXPECT_EQ(parsed.new_files()[2].first, 2);
   EXPECT_EQ(parsed.new_files()[2].second.largest, edit.new_files()[2].second.largest);
   EXPECT_EQ(parsed.new_files()[3].second.largest_sequence, 503u);
+  EXPECT_EQ(parsed.new_files()[2].second.num_deletions, 0u);
+  EXPECT_EQ(parsed.new_files()[3].second.num_deletions, 21u);
   ASSERT_EQ(parsed.deleted_files().size(), 4u);
   EXPECT_EQ(parsed.deleted_files()[1], std::make_pair(2, uint64_t{4}));
 }

@@ -64,6 +64,9 @@ struct DBStats {
   uint64_t block_cache_bytes = 0;        // held now
   uint64_t block_cache_capacity = 0;
   uint64_t table_pinned_bytes = 0;       // indexes and filters the open tables hold
+  // Tables a compaction deleted whole, unread, because newer range
+  // tombstones covered them.
+  uint64_t tables_dropped_whole = 0;
 
   // (WAL + flush + compaction bytes written) / user bytes written.
   double WriteAmplification() const;
