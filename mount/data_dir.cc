@@ -2,12 +2,15 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "engine_log.h"
@@ -100,6 +103,37 @@ bool Mounted(const std::string& dir) {
   return false;
 }
 
+// Whether the process holding `dir`'s LOCK serves a FUSE mount (has
+// /dev/fuse open): a mounted ironfs, whatever its fsname, and not one
+// finishing an unmount (it closes /dev/fuse before its engine) or an fsck.
+// False when it cannot be told (/proc/locks or the holder's descriptors
+// unreadable).
+bool LockHolderServesFuse(const std::string& dir) {
+  struct stat lock;
+  if (stat((dir + "/LOCK").c_str(), &lock) != 0) return false;
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; a blocked
+    // waiter's line has "->" after the number.
+    if (line.find("->") != std::string::npos) continue;
+    std::istringstream in(line);
+    std::string id, type, advisory, mode, where;
+    long pid;
+    if (!(in >> id >> type >> advisory >> mode >> pid >> where)) continue;
+    unsigned major, minor;
+    unsigned long long ino;
+    if (std::sscanf(where.c_str(), "%x:%x:%llu", &major, &minor, &ino) != 3) continue;
+    if (ino != lock.st_ino || makedev(major, minor) != lock.st_dev) continue;
+    std::error_code ec;
+    std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+    for (const auto& fd : std::filesystem::directory_iterator(fds, ec)) {
+      if (std::filesystem::read_symlink(fd.path(), ec) == "/dev/fuse") return true;
+    }
+  }
+  return false;
+}
+
 // How long a mount waits for a LOCK held by a process that serves no
 // mount of the directory: a daemon still closing its engine after an
 // unmount (seconds), or an offline fsck or compact.
@@ -113,7 +147,10 @@ lsm::Status OpenForMount(const lsm::Options& options, const std::string& dir,
   bool said = false;
   for (;;) {
     lsm::Status s = lsm::DB::Open(options, dir, db);
-    if (!s.IsBusy() || Mounted(dir) || std::chrono::steady_clock::now() >= deadline) return s;
+    if (!s.IsBusy() || Mounted(dir) || LockHolderServesFuse(dir) ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return s;
+    }
     if (!said) {
       Log(LOG_NOTICE,
           "%s/LOCK is held, but %s is not mounted: waiting up to %d s for the process holding "

@@ -13,6 +13,17 @@ mount_fresh "subtype=plain,fsname=tank"
 [ "$(shown)" = "tank fuse.plain" ] || fail "ironfs -o subtype=plain,fsname=tank shows '$(shown)'"
 echo data > "$MNT/file" || fail "writing on the renamed mount"
 df -T "$MNT" | grep -q "fuse.plain" || fail "df -T does not show fuse.plain: $(df -T "$MNT")"
+# A second mount of the same DATA_DIR is refused at once, though the
+# mount's source (tank) does not name DATA_DIR: the LOCK's holder serves it.
+mkdir "$WORK/mnt2"
+start=$(date +%s)
+if "$IRONFS" "$DATA" "$WORK/mnt2" 2>"$WORK/second.err"; then
+  fusermount3 -u "$WORK/mnt2"
+  fail "a second mount of a mounted DATA_DIR succeeded"
+fi
+took=$(($(date +%s) - start))
+grep -q "in use" "$WORK/second.err" || fail "the second mount's message: $(cat "$WORK/second.err")"
+[ $took -le 5 ] || fail "the second mount was refused after $took s, not at once"
 unmount
 
 # The defaults: DATA_DIR and fuse.ironfs.
