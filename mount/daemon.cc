@@ -168,6 +168,12 @@ int RunMount(const MountConfig& config) {
   std::vector<char*> argv;
   for (std::string& s : arg_strings) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  // What libfuse adds to the arguments (its own copies) is ours to free,
+  // on every way out, after the session.
+  struct FreeArgs {
+    fuse_args* args;
+    ~FreeArgs() { fuse_opt_free_args(args); }
+  } free_args{&args};
 
   const fuse_lowlevel_ops ops = FuseOperations(config);
   fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &mounted);

@@ -113,7 +113,8 @@ std::map<std::string, std::string> OwnOptionsInHelp() {
 std::optional<std::string> StatedDefault(const std::string& text) {
   if (text.ends_with(" (default)")) return "";
   size_t at = text.rfind("default ");
-  if (at < 2 || !text.ends_with(")") || (text[at - 1] != '(' && text[at - 2] != ';')) {
+  if (at == std::string::npos || at < 2 || !text.ends_with(")") ||
+      (text[at - 1] != '(' && text[at - 2] != ';')) {
     return std::nullopt;
   }
   at += std::string("default ").size();

@@ -36,10 +36,10 @@ class FakeKernel {
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds_), 0);
     char name[] = "request_loop_test";
     char* argv[] = {name};
-    fuse_args args = FUSE_ARGS_INIT(1, argv);
+    args_ = FUSE_ARGS_INIT(1, argv);
     fuse_lowlevel_ops ops{};
     ops.getattr = GetattrThatWaits;
-    session_ = fuse_session_new(&args, &ops, sizeof(ops), this);
+    session_ = fuse_session_new(&args_, &ops, sizeof(ops), this);
     EXPECT_NE(session_, nullptr);
     static const fuse_custom_io io{.writev = TakeReply, .read = ReadRequest};
     EXPECT_EQ(fuse_session_custom_io(session_, &io, fds_[1]), 0);  // the session closes it
@@ -47,6 +47,7 @@ class FakeKernel {
   ~FakeKernel() {
     Unmount();
     fuse_session_destroy(session_);
+    fuse_opt_free_args(&args_);  // what libfuse added to them
   }
 
   fuse_session* session() { return session_; }
@@ -126,6 +127,7 @@ class FakeKernel {
   }
 
   int fds_[2] = {-1, -1};
+  fuse_args args_{};
   fuse_session* session_ = nullptr;
   uint64_t unique_ = 0;
   std::mutex mu_;
