@@ -4,8 +4,8 @@ namespace iron::lsm {
 
 namespace {
 
-// What an entry costs beyond its bytes: the entry, its shared_ptr control
-// block and its hash-table node, roughly.
+// What an entry costs beyond its bytes: the entry with its shared_ptr
+// control block, and its share of the bucket array, roughly.
 constexpr size_t kEntryOverhead = sizeof(void*) * 12 + 48;
 
 }  // namespace
@@ -31,17 +31,20 @@ BlockCache::~BlockCache() = default;
 
 BlockCache::Block BlockCache::Lookup(uint64_t id, uint64_t offset) {
   Key k{id, offset};
-  return ShardOf(k).Lookup(k);
+  const uint64_t h = Hash(k);
+  return ShardOf(h).Lookup(k, h);
 }
 
 BlockCache::Block BlockCache::Insert(uint64_t id, uint64_t offset, std::string contents) {
   Key k{id, offset};
-  return ShardOf(k).Insert(k, std::move(contents));
+  const uint64_t h = Hash(k);
+  return ShardOf(h).Insert(k, h, std::move(contents));
 }
 
 void BlockCache::Erase(uint64_t id, uint64_t offset) {
   Key k{id, offset};
-  ShardOf(k).Erase(k);
+  const uint64_t h = Hash(k);
+  ShardOf(h).Erase(k, h);
 }
 
 size_t BlockCache::Clear() {
@@ -55,6 +58,56 @@ BlockCacheStats BlockCache::GetStats() const {
   for (const auto& s : shards_) s.AddStats(&st);
   st.capacity = capacity_;
   return st;
+}
+
+// ------------------------------------------------------------ HandleTable
+
+BlockCache::Entry** BlockCache::HandleTable::FindPointer(const Key& k, uint64_t hash) {
+  Entry** ptr = &buckets_[hash & (buckets_.size() - 1)];
+  while (*ptr != nullptr && ((*ptr)->hash != hash || !((*ptr)->key == k))) {
+    ptr = &(*ptr)->next_hash;
+  }
+  return ptr;
+}
+
+void BlockCache::HandleTable::Insert(Entry* e) {
+  Entry** ptr = FindPointer(e->key, e->hash);
+  e->next_hash = nullptr;
+  *ptr = e;
+  if (++elems_ > buckets_.size()) Resize();
+}
+
+BlockCache::Entry* BlockCache::HandleTable::Remove(const Key& k, uint64_t hash) {
+  Entry** ptr = FindPointer(k, hash);
+  Entry* e = *ptr;
+  if (e != nullptr) {
+    *ptr = e->next_hash;
+    e->next_hash = nullptr;
+    --elems_;
+  }
+  return e;
+}
+
+void BlockCache::HandleTable::Reset() {
+  buckets_.clear();
+  elems_ = 0;
+  Resize();
+}
+
+void BlockCache::HandleTable::Resize() {
+  size_t n = 16;
+  while (n < elems_) n *= 2;
+  std::vector<Entry*> fresh(n, nullptr);
+  for (Entry* head : buckets_) {
+    while (head != nullptr) {
+      Entry* next = head->next_hash;
+      Entry*& slot = fresh[head->hash & (n - 1)];
+      head->next_hash = slot;
+      slot = head;
+      head = next;
+    }
+  }
+  buckets_.swap(fresh);
 }
 
 // ------------------------------------------------------------------ Shard
@@ -85,59 +138,64 @@ void BlockCache::Shard::LinkNewest(Entry* e) {
 void BlockCache::Shard::Remove(Entry* e) {
   Unlink(e);
   usage_ -= e->charge;
-  const Key k = e->key;  // erase may destroy *e: the entry lives on only if pinned
-  table_.erase(k);
+  table_.Remove(e->key, e->hash);
+  // Dropping the cache's reference may destroy *e: it lives on only if pinned.
+  std::shared_ptr<Entry> self = std::move(e->self);
 }
 
-void BlockCache::Shard::Erase(const Key& k) {
+void BlockCache::Shard::Erase(const Key& k, uint64_t hash) {
   MutexLock lock(&mu_);
-  auto it = table_.find(k);
-  if (it != table_.end()) Remove(it->second.get());
+  Entry* e = table_.Lookup(k, hash);
+  if (e != nullptr) Remove(e);
 }
 
 size_t BlockCache::Shard::Clear() {
   // Destroyed outside the mutex: freeing thousands of blocks need not
   // hold up the shard's readers.
-  std::unordered_map<Key, std::shared_ptr<Entry>, KeyHash> dropped;
+  std::vector<std::shared_ptr<Entry>> dropped;
   size_t released;
   {
     MutexLock lock(&mu_);
     released = usage_;
-    dropped.swap(table_);
+    dropped.reserve(table_.size());
+    for (Entry* e = head_.newer; e != &head_; e = e->newer) {
+      e->next_hash = nullptr;
+      dropped.push_back(std::move(e->self));
+    }
+    table_.Reset();
     head_.older = head_.newer = &head_;
     usage_ = 0;
   }
   return released;
 }
 
-BlockCache::Block BlockCache::Shard::Lookup(const Key& k) {
+BlockCache::Block BlockCache::Shard::Lookup(const Key& k, uint64_t hash) {
   MutexLock lock(&mu_);
-  auto it = table_.find(k);
-  if (it == table_.end()) {
+  Entry* e = table_.Lookup(k, hash);
+  if (e == nullptr) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  Entry* e = it->second.get();
   Unlink(e);
   LinkNewest(e);
   // Shares ownership of the entry, points at its bytes.
-  return Block(it->second, &e->bytes);
+  return Block(e->self, &e->bytes);
 }
 
-BlockCache::Block BlockCache::Shard::Insert(const Key& k, std::string contents) {
+BlockCache::Block BlockCache::Shard::Insert(const Key& k, uint64_t hash, std::string contents) {
   const size_t charge = contents.capacity() + kEntryOverhead;
-  auto entry = std::make_shared<Entry>(k, std::move(contents), charge);
+  auto entry = std::make_shared<Entry>(k, hash, std::move(contents), charge);
   MutexLock lock(&mu_);
   if (capacity_ == 0) return Block(entry, &entry->bytes);
-  auto [it, inserted] = table_.try_emplace(k, entry);
-  if (!inserted) {
-    Entry* e = it->second.get();
+  if (Entry* e = table_.Lookup(k, hash); e != nullptr) {
     Unlink(e);
     LinkNewest(e);
-    return Block(it->second, &e->bytes);
+    return Block(e->self, &e->bytes);
   }
   ++inserts_;
+  entry->self = entry;
+  table_.Insert(entry.get());
   LinkNewest(entry.get());
   usage_ += charge;
   // The block just added is the newest: it goes last, and only if it alone

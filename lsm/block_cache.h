@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "lsm/mutex.h"
 #include "lsm/thread_annotations.h"
@@ -84,30 +84,57 @@ class BlockCache {
     uint64_t offset;
     bool operator==(const Key& o) const { return id == o.id && offset == o.offset; }
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return static_cast<size_t>(Hash(k)); }
-  };
   static uint64_t Hash(const Key& k);
 
-  // One block and its place in its shard's LRU list. The bytes are
-  // immutable; the links belong to the shard's mutex.
+  // One block, its place in its shard's LRU list and in its shard's hash
+  // chain. The bytes are immutable; the links and `self` belong to the
+  // shard's mutex.
   struct Entry {
     Entry() = default;
-    Entry(Key k, std::string b, size_t c) : key(k), bytes(std::move(b)), charge(c) {}
+    Entry(Key k, uint64_t h, std::string b, size_t c)
+        : key(k), hash(h), bytes(std::move(b)), charge(c) {}
     Key key{0, 0};
+    uint64_t hash = 0;
     const std::string bytes;
     size_t charge = 0;
     Entry* older = nullptr;  // LRU links: a ring through the shard's head
     Entry* newer = nullptr;
+    Entry* next_hash = nullptr;  // the next entry of the same bucket
+    // The cache's own reference while the shard holds the entry; pins
+    // share ownership with it.
+    std::shared_ptr<Entry> self;
+  };
+
+  // An open hash table of entries chained through Entry::next_hash (the
+  // shape of LevelDB's HandleTable): no allocation per entry, one probe
+  // of a power-of-two bucket array, grown when entries outnumber buckets.
+  class HandleTable {
+   public:
+    HandleTable() { Resize(); }
+    Entry* Lookup(const Key& k, uint64_t hash) { return *FindPointer(k, hash); }
+    // Adds `e`, whose key must not be present.
+    void Insert(Entry* e);
+    // Unchains the entry under `k` and returns it, or nullptr.
+    Entry* Remove(const Key& k, uint64_t hash);
+    size_t size() const { return elems_; }
+    // Empties the table; the entries are the caller's.
+    void Reset();
+
+   private:
+    Entry** FindPointer(const Key& k, uint64_t hash);
+    void Resize();
+    std::vector<Entry*> buckets_;  // size a power of two
+    size_t elems_ = 0;
   };
 
   class Shard {
    public:
     Shard();
+    ~Shard() { Clear(); }  // entries hold the cache's reference to themselves
     void SetCapacity(size_t bytes) EXCLUDES(mu_);
-    Block Lookup(const Key& k) EXCLUDES(mu_);
-    Block Insert(const Key& k, std::string contents) EXCLUDES(mu_);
-    void Erase(const Key& k) EXCLUDES(mu_);
+    Block Lookup(const Key& k, uint64_t hash) EXCLUDES(mu_);
+    Block Insert(const Key& k, uint64_t hash, std::string contents) EXCLUDES(mu_);
+    void Erase(const Key& k, uint64_t hash) EXCLUDES(mu_);
     size_t Clear() EXCLUDES(mu_);
     void AddStats(BlockCacheStats* stats) const EXCLUDES(mu_);
 
@@ -120,7 +147,7 @@ class BlockCache {
     mutable Mutex mu_;
     size_t capacity_ GUARDED_BY(mu_) = 0;
     size_t usage_ GUARDED_BY(mu_) = 0;
-    std::unordered_map<Key, std::shared_ptr<Entry>, KeyHash> table_ GUARDED_BY(mu_);
+    HandleTable table_ GUARDED_BY(mu_);
     // head_.newer is the least recently used, head_.older the most.
     Entry head_ GUARDED_BY(mu_);
     uint64_t hits_ GUARDED_BY(mu_) = 0;
@@ -129,7 +156,7 @@ class BlockCache {
     uint64_t evictions_ GUARDED_BY(mu_) = 0;
   };
 
-  Shard& ShardOf(const Key& k) { return shards_[Hash(k) >> (64 - kShardBits)]; }
+  Shard& ShardOf(uint64_t hash) { return shards_[hash >> (64 - kShardBits)]; }
 
   const size_t capacity_;
   std::atomic<uint64_t> next_id_{1};
