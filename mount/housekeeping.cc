@@ -56,9 +56,12 @@ void Housekeeping::Round() {
     }
     stats_failure_ = failure;
   }
+  // At rest: nothing written and nothing read (every read of a table
+  // looks up the block cache) since the last round.
   lsm::DBStats stats = db_->GetStats();
-  bool idle = stats.writes == last_writes_;
-  last_writes_ = stats.writes;
+  const uint64_t activity = stats.writes + stats.block_cache_hits + stats.block_cache_misses;
+  const bool idle = activity == last_activity_;
+  last_activity_ = activity;
   if (!idle) return;
   if (!read_only_ && stats.memtable_bytes > kIdleFlushBytes) {
     // What the MemTable holds is in the WAL too: a failed flush (a full

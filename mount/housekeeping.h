@@ -3,14 +3,15 @@
 //
 // - Rewrites DATA_DIR/ironfs.stats (read-write mounts only: a read-only
 //   mount writes nothing in the data directory).
-// - When nothing was written since the previous round, the filesystem is
-//   at rest and gives memory back to the system: a MemTable holding more
-//   than kIdleFlushBytes is flushed to a table (read-write mounts), then
-//   the engine's MemTable blocks kept for reuse and the free pages of the
-//   C library's heaps (malloc_trim) are released. A filesystem that
+// - When nothing was written or read since the previous round, the
+//   filesystem is at rest and gives memory back to the system: a MemTable
+//   holding more than kIdleFlushBytes is flushed to a table (read-write
+//   mounts), then the engine's MemTable blocks kept for reuse, its block
+//   cache and the free pages of the C library's heaps (malloc_trim) are
+//   released. A filesystem that
 //   created and removed many files shrinks back to near its idle size
 //   within seconds of going quiet; under load none of it runs, so the
-//   chores cost the writers nothing.
+//   chores cost neither writers nor readers anything.
 //
 // Thread safety: the constructor starts the thread, the destructor stops
 // and joins it; `db` and `fs` must outlive the object.
@@ -46,7 +47,8 @@ class Housekeeping {
   fs::Filesystem* const fs_;
   const std::string data_dir_;
   const bool read_only_;
-  uint64_t last_writes_ = ~uint64_t{0};  // the engine's write count last round (thread only)
+  // The engine's writes and block-cache lookups last round (thread only).
+  uint64_t last_activity_ = ~uint64_t{0};
   std::string stats_failure_;  // the last failure to write the stats file, said once (thread only)
 
   lsm::Mutex mu_;
