@@ -983,15 +983,12 @@ void DBImpl::CompactionThread() {
 }
 
 std::unique_ptr<Compaction> DBImpl::NextCompaction() {
-  // Writes seen when the DB last looked busy, and when it counts as idle
-  // (kept across calls: idle compactions follow each other at once).
-  uint64_t& writes_seen = idle_writes_seen_;
-  auto& idle_at = idle_at_;
-  if (writes_ != writes_seen) {
-    writes_seen = writes_;
-    idle_at = CondVar::Clock::now() + kIdleBeforeDeletionCompaction;
-  }
   while (!shutting_down_) {
+    // The DB counts as idle once no write has come for a while.
+    if (writes_ != idle_writes_seen_) {
+      idle_writes_seen_ = writes_;
+      idle_at_ = CondVar::Clock::now() + kIdleBeforeDeletionCompaction;
+    }
     if (!compacting_ && permanent_error_.ok()) {
       if (versions_->MaxScore() >= 1.0) {
         if (auto c = versions_->PickCompaction()) return c;
@@ -999,7 +996,7 @@ std::unique_ptr<Compaction> DBImpl::NextCompaction() {
       // Deletions that hide much more than compacting them reads are paid
       // at once; the rest once writes have rested a while, so that space
       // comes back without a manual compaction.
-      const bool idle = writes_ == writes_seen && CondVar::Clock::now() >= idle_at;
+      const bool idle = CondVar::Clock::now() >= idle_at_;
       if (idle && !imm_ && mem_->NumDeletions() != 0 && idle_flushed_at_writes_ != writes_) {
         // Deletions resting in the MemTable hide nothing from compaction
         // until they are in a table: flush them (once per quiet spell).
@@ -1015,14 +1012,10 @@ std::unique_ptr<Compaction> DBImpl::NextCompaction() {
         return c;
       }
     }
-    if (writes_ != writes_seen) {
-      writes_seen = writes_;
-      idle_at = CondVar::Clock::now() + kIdleBeforeDeletionCompaction;
-    }
     // Writes do not wake this thread: it looks again at least every
     // kIdleBeforeDeletionCompaction for deletions that came to rest.
     const auto now = CondVar::Clock::now();
-    bg_cv_.WaitUntil(&mu_, idle_at > now ? idle_at : now + kIdleBeforeDeletionCompaction);
+    bg_cv_.WaitUntil(&mu_, idle_at_ > now ? idle_at_ : now + kIdleBeforeDeletionCompaction);
   }
   return nullptr;
 }
